@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { TestenvError } from './errors.ts';
 import { cacheDir, goModulesDir } from './paths.ts';
 import { ETCD_VERSION, KUBERNETES_VERSION } from './versions.ts';
-import { TestenvError } from './errors.ts';
 
 /** Absolute paths of the two control-plane binaries. */
 export interface Binaries {
@@ -167,7 +167,10 @@ function runGo(
       if (code === 0) resolvePromise(out);
       else
         reject(
-          new TestenvError('BUILD_FAILED', `go ${args[0]} for ${t.component} ${t.version} exited with ${code}:\n${errTail.join('\n')}`),
+          new TestenvError(
+            'BUILD_FAILED',
+            `go ${args[0]} for ${t.component} ${t.version} exited with ${code}:\n${errTail.join('\n')}`,
+          ),
         );
     });
   });

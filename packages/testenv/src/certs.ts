@@ -41,12 +41,26 @@ export async function generatePki(dir: string, users: readonly UserSpec[]): Prom
   const ca = { certFile: join(dir, 'ca.crt'), keyFile: join(dir, 'ca.key') };
   await ecKey(ca.keyFile);
   await openssl([
-    'req', '-x509', '-new', '-key', ca.keyFile, '-sha256', '-days', '3650', '-subj', '/CN=kwatch-testenv-ca',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    '-out', ca.certFile,
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    ca.keyFile,
+    '-sha256',
+    '-days',
+    '3650',
+    '-subj',
+    '/CN=kwatch-testenv-ca',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-out',
+    ca.certFile,
   ]);
   const serving = await signed(dir, ca, 'serving', '/CN=localhost', [
-    'subjectAltName=DNS:localhost,IP:127.0.0.1', 'extendedKeyUsage=serverAuth',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    'extendedKeyUsage=serverAuth',
   ]);
   const clients: Record<string, CertPair> = {};
   for (const user of users) {
@@ -69,8 +83,22 @@ async function signed(dir: string, ca: CertPair, name: string, subject: string, 
   await openssl(['req', '-new', '-key', pair.keyFile, '-subj', subject, '-out', csr]);
   await writeFile(ext, `${['keyUsage=critical,digitalSignature,keyEncipherment', ...extensions].join('\n')}\n`);
   await openssl([
-    'x509', '-req', '-in', csr, '-CA', ca.certFile, '-CAkey', ca.keyFile, '-CAcreateserial',
-    '-sha256', '-days', '3650', '-extfile', ext, '-out', pair.certFile,
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    ca.certFile,
+    '-CAkey',
+    ca.keyFile,
+    '-CAcreateserial',
+    '-sha256',
+    '-days',
+    '3650',
+    '-extfile',
+    ext,
+    '-out',
+    pair.certFile,
   ]);
   return pair;
 }

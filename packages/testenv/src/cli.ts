@@ -41,7 +41,10 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'build': {
-      const bins = await ensureBinaries({ onProgress: (p) => log(`${p.component} ${p.phase}${'path' in p ? ` ${p.path}` : ''}${'compiled' in p ? ` ${p.compiled}/${p.total}` : ''}`) });
+      const bins = await ensureBinaries({
+        onProgress: (p) =>
+          log(`${p.component} ${p.phase}${'path' in p ? ` ${p.path}` : ''}${'compiled' in p ? ` ${p.compiled}/${p.total}` : ''}`),
+      });
       process.stdout.write(`KUBE_APISERVER=${bins.kubeApiserver}\nETCD=${bins.etcd}\n`);
       return 0;
     }

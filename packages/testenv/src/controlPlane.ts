@@ -10,15 +10,7 @@ import { TestenvError } from './errors.ts';
 import { simpleRequest, type TlsIdentity } from './http.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { freePort } from './ports.ts';
-import {
-  isAlive,
-  logTail,
-  type ProcessSpec,
-  startProcess,
-  startWatchdog,
-  stopProcessGroup,
-  writePidFile,
-} from './processes.ts';
+import { isAlive, logTail, type ProcessSpec, startProcess, startWatchdog, stopProcessGroup, writePidFile } from './processes.ts';
 
 /** The two users every control plane has. `restricted` starts with no rights at all. */
 export const USERS = [
@@ -138,7 +130,8 @@ export class ControlPlane {
   async etcdRevision(): Promise<number> {
     const res = await this.#etcd('/v3/kv/range', { key: Buffer.from('\0').toString('base64') });
     const revision = Number((res as { header?: { revision?: string } }).header?.revision);
-    if (!Number.isSafeInteger(revision)) throw new TestenvError('ETCD_REQUEST_FAILED', `etcd gave no revision: ${JSON.stringify(res)}`);
+    if (!Number.isSafeInteger(revision))
+      throw new TestenvError('ETCD_REQUEST_FAILED', `etcd gave no revision: ${JSON.stringify(res)}`);
     return revision;
   }
 
@@ -189,11 +182,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const pki = await generatePki(dir, USERS);
     const tokens = { admin: randomBytes(24).toString('hex'), restricted: randomBytes(24).toString('hex') };
     const tokenFile = join(dir, 'tokens.csv');
-    writeFileSync(
-      tokenFile,
-      USERS.map((u) => `${tokens[u.name]},${u.name},${u.name}-uid,"${u.group}"`).join('\n') + '\n',
-      { mode: 0o600 },
-    );
+    writeFileSync(tokenFile, `${USERS.map((u) => `${tokens[u.name]},${u.name},${u.name}-uid,"${u.group}"`).join('\n')}\n`, {
+      mode: 0o600,
+    });
     const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
     const server = `https://127.0.0.1:${apiPort}`;
@@ -202,10 +193,15 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       bin: binaries.etcd,
       logFile: join(dir, 'etcd.log'),
       args: [
-        '--name=testenv', `--data-dir=${join(dir, 'etcd')}`, '--unsafe-no-fsync=true',
-        `--listen-client-urls=${etcdUrl}`, `--advertise-client-urls=${etcdUrl}`,
-        `--listen-peer-urls=http://127.0.0.1:${peerPort}`, `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
-        `--initial-cluster=testenv=http://127.0.0.1:${peerPort}`, '--log-level=warn',
+        '--name=testenv',
+        `--data-dir=${join(dir, 'etcd')}`,
+        '--unsafe-no-fsync=true',
+        `--listen-client-urls=${etcdUrl}`,
+        `--advertise-client-urls=${etcdUrl}`,
+        `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-cluster=testenv=http://127.0.0.1:${peerPort}`,
+        '--log-level=warn',
       ],
     };
     const apiserver: ProcessSpec = {
@@ -213,14 +209,24 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       bin: binaries.kubeApiserver,
       logFile: join(dir, 'kube-apiserver.log'),
       args: [
-        `--etcd-servers=${etcdUrl}`, '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1',
-        `--secure-port=${apiPort}`, '--endpoint-reconciler-type=none', `--cert-dir=${dir}`,
-        `--tls-cert-file=${pki.serving.certFile}`, `--tls-private-key-file=${pki.serving.keyFile}`,
-        `--client-ca-file=${pki.ca.certFile}`, `--token-auth-file=${tokenFile}`, '--authorization-mode=RBAC',
-        '--service-cluster-ip-range=10.0.0.0/24', `--service-account-issuer=${server}/`,
+        `--etcd-servers=${etcdUrl}`,
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        `--secure-port=${apiPort}`,
+        '--endpoint-reconciler-type=none',
+        `--cert-dir=${dir}`,
+        `--tls-cert-file=${pki.serving.certFile}`,
+        `--tls-private-key-file=${pki.serving.keyFile}`,
+        `--client-ca-file=${pki.ca.certFile}`,
+        `--token-auth-file=${tokenFile}`,
+        '--authorization-mode=RBAC',
+        '--service-cluster-ip-range=10.0.0.0/24',
+        `--service-account-issuer=${server}/`,
         `--service-account-key-file=${pki.serviceAccount.publicKeyFile}`,
         `--service-account-signing-key-file=${pki.serviceAccount.keyFile}`,
-        '--disable-admission-plugins=ServiceAccount', '--allow-privileged=true', '--profiling=false',
+        '--disable-admission-plugins=ServiceAccount',
+        '--allow-privileged=true',
+        '--profiling=false',
         ...(options.extraApiserverFlags ?? []),
       ],
     };
@@ -232,7 +238,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     say(`starting etcd on ${etcdUrl}`);
     const etcdPid = startProcess(etcd);
     state = {
-      dir, server, kubeconfigPath, etcdUrl, tokens, pidFile,
+      dir,
+      server,
+      kubeconfigPath,
+      etcdUrl,
+      tokens,
+      pidFile,
       tls: { caFile: pki.ca.certFile, certFile: admin.certFile, keyFile: admin.keyFile },
       etcd: { ...etcd, pid: etcdPid },
       apiserver: { ...apiserver, pid: -1 },

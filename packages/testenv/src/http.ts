@@ -1,6 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { readFileSync } from 'node:fs';
 
 /** A response read whole: status code and body text. */
 export interface SimpleResponse {
@@ -22,9 +22,10 @@ export function simpleRequest(
 ): Promise<SimpleResponse> {
   const target = new URL(url);
   const isHttps = target.protocol === 'https:';
-  const tls = isHttps && options.tls
-    ? { ca: readFileSync(options.tls.caFile), cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) }
-    : {};
+  const tls =
+    isHttps && options.tls
+      ? { ca: readFileSync(options.tls.caFile), cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) }
+      : {};
   const send = isHttps ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = send(

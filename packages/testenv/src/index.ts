@@ -1,4 +1,4 @@
-export { type BuildProgress, type Binaries, type Component, ensureBinaries, type EnsureBinariesOptions } from './build.ts';
+export { type Binaries, type BuildProgress, type Component, type EnsureBinariesOptions, ensureBinaries } from './build.ts';
 export {
   attachControlPlane,
   ControlPlane,
@@ -9,6 +9,6 @@ export {
   USERS,
 } from './controlPlane.ts';
 export { TestenvError, type TestenvErrorCode } from './errors.ts';
-export { freePort } from './ports.ts';
 export { cacheDir } from './paths.ts';
+export { freePort } from './ports.ts';
 export { ETCD_VERSION, KUBERNETES_VERSION } from './versions.ts';

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type {} from 'vitest';
 import { saveState, startControlPlane } from './controlPlane.ts';
 
 /** What the global setup hands to test files through vitest's `inject()`. */

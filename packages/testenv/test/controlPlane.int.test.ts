@@ -73,9 +73,7 @@ describe('the local control plane', () => {
       { resourceVersion: created.metadata?.resourceVersion ?? '' },
       (events) => events.length >= 1,
     );
-    await core.patchNamespacedConfigMap(
-      { namespace, name: 'proof', body: [{ op: 'replace', path: '/data/step', value: '2' }] },
-    );
+    await core.patchNamespacedConfigMap({ namespace, name: 'proof', body: [{ op: 'replace', path: '/data/step', value: '2' }] });
     const events = await watching;
     expect(events[0]?.type).toBe('MODIFIED');
     expect(events[0]?.object.data).toEqual({ step: '2' });
@@ -109,7 +107,11 @@ describe('the local control plane', () => {
     const first = await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'old' }, data: { n: '0' } } });
     const oldRv = first.metadata?.resourceVersion ?? '';
     for (let n = 1; n <= 3; n++) {
-      await core.replaceNamespacedConfigMap({ namespace, name: 'old', body: { metadata: { name: 'old' }, data: { n: String(n) } } });
+      await core.replaceNamespacedConfigMap({
+        namespace,
+        name: 'old',
+        body: { metadata: { name: 'old' }, data: { n: String(n) } },
+      });
     }
     const revision = await cp.etcdRevision();
     expect(revision).toBeGreaterThan(Number(oldRv));
