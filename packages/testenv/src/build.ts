@@ -175,3 +175,17 @@ function runGo(
     });
   });
 }
+
+/** One line of text for a build step, as `testenv` and the demo print it. */
+export function describeBuildProgress(p: BuildProgress): string {
+  switch (p.phase) {
+    case 'cached':
+      return `${p.component}: using cached ${p.path}`;
+    case 'start':
+      return `${p.component}: building from the Go module proxy (${p.total} packages; minutes on a cold machine)`;
+    case 'progress':
+      return `${p.component}: compiled ${p.compiled} of at most ${p.total} packages`;
+    case 'done':
+      return `${p.component}: built in ${p.seconds.toFixed(0)} s -> ${p.path}`;
+  }
+}

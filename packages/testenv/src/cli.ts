@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureBinaries } from './build.ts';
+import { describeBuildProgress, ensureBinaries } from './build.ts';
 import { attachControlPlane, saveState, startControlPlane } from './controlPlane.ts';
 import { TestenvError } from './errors.ts';
 import { cacheDir } from './paths.ts';
@@ -41,10 +41,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'build': {
-      const bins = await ensureBinaries({
-        onProgress: (p) =>
-          log(`${p.component} ${p.phase}${'path' in p ? ` ${p.path}` : ''}${'compiled' in p ? ` ${p.compiled}/${p.total}` : ''}`),
-      });
+      const bins = await ensureBinaries({ onProgress: (p) => log(describeBuildProgress(p)) });
       process.stdout.write(`KUBE_APISERVER=${bins.kubeApiserver}\nETCD=${bins.etcd}\n`);
       return 0;
     }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
-import { type BuildProgress, ensureBinaries } from './build.ts';
+import { describeBuildProgress, ensureBinaries } from './build.ts';
 import { generatePki } from './certs.ts';
 import { TestenvError } from './errors.ts';
 import { simpleRequest, type TlsIdentity } from './http.ts';
@@ -171,7 +171,7 @@ export class ControlPlane {
  */
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const say = options.onProgress ?? (() => {});
-  const binaries = await ensureBinaries({ onProgress: (p) => say(describeBuild(p)) });
+  const binaries = await ensureBinaries({ onProgress: (p) => say(describeBuildProgress(p)) });
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'kwatch-testenv-'));
   const readyTimeoutMs = options.readyTimeoutMs ?? 180_000;
   const pidFile = join(dir, 'pids');
@@ -331,17 +331,4 @@ async function waitFor(
   throw new TestenvError('NOT_READY', `${name} not ready after ${timeoutMs} ms (logs in ${dir}):\n${logTail(logFile)}`, {
     logDir: dir,
   });
-}
-
-function describeBuild(p: BuildProgress): string {
-  switch (p.phase) {
-    case 'cached':
-      return `${p.component}: using cached ${p.path}`;
-    case 'start':
-      return `${p.component}: building from the Go module proxy (${p.total} packages; minutes on a cold machine)`;
-    case 'progress':
-      return `${p.component}: compiled ${p.compiled} of at most ${p.total} packages`;
-    case 'done':
-      return `${p.component}: built in ${p.seconds.toFixed(0)} s -> ${p.path}`;
-  }
 }

@@ -1,4 +1,11 @@
-export { type Binaries, type BuildProgress, type Component, type EnsureBinariesOptions, ensureBinaries } from './build.ts';
+export {
+  type Binaries,
+  type BuildProgress,
+  type Component,
+  describeBuildProgress,
+  type EnsureBinariesOptions,
+  ensureBinaries,
+} from './build.ts';
 export {
   attachControlPlane,
   ControlPlane,
