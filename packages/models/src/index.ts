@@ -1,0 +1,18 @@
+export { builtinResource } from './builtin.ts';
+export { adoptObject, modelClassFor } from './decode.ts';
+export { defineResource, type ResourceDefinition, type ResourceFromCrdOptions, resourceFromCRD } from './define.ts';
+export { isResourceDescriptor, type ResourceDescriptor } from './descriptor.ts';
+export { isKwatchError, KindError, KwatchError, type KwatchErrorCode } from './errors.ts';
+export type { BuiltinKindMap } from './generated/kindMap.ts';
+export { BUILTIN_RESOURCES, REGISTRY_KUBERNETES_VERSION } from './generated/registry.ts';
+export type { CheckWatchable, KindFacts, KindName, KubernetesKind, NamespaceOption, WatchedObject } from './kinds.ts';
+export { describeKind, isKubernetesKind, type WatchTarget, type WatchTargetOptions, watchTarget } from './lookup.ts';
+export type { KubernetesObject, ObjectMeta } from './object.ts';
+export { collectionPath, type ResourceInfo } from './resource.ts';
+export {
+  ObjectMetaSchema,
+  type Status,
+  StatusSchema,
+  type WatchEventEnvelope,
+  WatchEventEnvelopeSchema,
+} from './schemas.ts';
