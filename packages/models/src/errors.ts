@@ -18,7 +18,8 @@ export type KwatchErrorCode =
   | 'NETWORK_ERROR'
   | 'STALLED'
   | 'TLS_ERROR'
-  | 'ABORTED';
+  | 'ABORTED'
+  | 'ALREADY_STREAMING';
 
 /**
  * The base of every error kwatch throws or reports. `code` is stable; `retryable` says

@@ -16,6 +16,7 @@ export {
   USERS,
 } from './controlPlane.ts';
 export { TestenvError, type TestenvErrorCode } from './errors.ts';
+export { FaultProxy, type InjectedFailure, startFaultProxy } from './faultProxy.ts';
 export { cacheDir } from './paths.ts';
 export { freePort } from './ports.ts';
 export { ETCD_VERSION, KUBERNETES_VERSION } from './versions.ts';

@@ -1,0 +1,39 @@
+/**
+ * Time as the watcher sees it. Injected so tests can use fake timers; every timer the
+ * watcher arms goes through one of these.
+ */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The real clock. Timers are unref'd: a pending backoff never keeps the process alive by itself. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+/**
+ * Waits `ms`, or less if `signal` aborts. Resolves `true` when the full time passed,
+ * `false` when aborted; never rejects, and leaves no timer or listener behind.
+ */
+export function sleep(ms: number, signal: AbortSignal, clock: Clock = systemClock): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = (): void => {
+      clock.clearTimeout(handle);
+      resolve(false);
+    };
+    const handle = clock.setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,187 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KwatchError, type NamespaceOption } from '@kwatch/models';
+import { z } from 'zod';
+import type { BackoffOptions } from './backoff.ts';
+import type { Clock } from './clock.ts';
+import type { KwatchError as KwatchErrorType } from './errors.ts';
+import type { WatchTransport } from './transport.ts';
+
+/** Lifecycle hooks of a watcher; each is optional and must not throw (a throw is ignored). */
+export interface WatcherHooks {
+  /** A watch request was answered 200 and is streaming. */
+  connected?: (info: { resourceVersion: string | undefined; reconnects: number }) => void;
+  /** A retryable failure; the watcher waits `delayMs` then tries again. */
+  reconnecting?: (info: { error: KwatchErrorType; delayMs: number; consecutiveErrors: number }) => void;
+  /** A (re)list finished: `initial` for the first one, otherwise a resync after 410 Gone. */
+  relisted?: (info: {
+    initial: boolean;
+    objects: number;
+    resourceVersion: string | undefined;
+    via: 'list' | 'watch-list';
+  }) => void;
+  /** A BOOKMARK arrived (the resourceVersion advanced without a change). */
+  bookmark?: (info: { resourceVersion: string }) => void;
+  /** Any error, retryable or not, before it is handled. */
+  error?: (error: KwatchErrorType) => void;
+}
+
+/**
+ * Options of `new Watcher(kind, options)`.
+ *
+ * @example
+ * ```ts
+ * new Watcher(Pod, { namespace: 'web', labelSelector: 'app=web', timeoutSeconds: 60 });
+ * ```
+ */
+export interface WatcherOptions<K> {
+  /** Watch within this namespace; `undefined` or `''` watches all namespaces. Default: all namespaces. */
+  readonly namespace?: NamespaceOption<K> | undefined;
+  /** A label selector, e.g. `app=web,tier!=db`. Default: none. */
+  readonly labelSelector?: string;
+  /** A field selector, e.g. `status.phase=Running`. Default: none. */
+  readonly fieldSelector?: string;
+  /**
+   * Start after this resourceVersion: only changes after it are delivered, no initial state.
+   * Default: none (the current state first, then changes).
+   */
+  readonly resourceVersion?: string;
+  /**
+   * The server ends each watch request after this many seconds; the watcher then reconnects
+   * (or ends, with `quitOnTimeout`). Default: `290` (Hikaru's default of 1 replays the world every second).
+   */
+  readonly timeoutSeconds?: number;
+  /** Ask the server for BOOKMARK events, which keep the resourceVersion fresh on quiet resources. Default: `true`. */
+  readonly allowWatchBookmarks?: boolean;
+  /**
+   * Credentials and cluster. Default: the user's kubeconfig (`KUBECONFIG`, `~/.kube/config`) or the
+   * in-cluster service account, as kubectl would choose.
+   */
+  readonly kubeConfig?: KubeConfig;
+  /** Ends every stream of this watcher when aborted, like `stop()`. Default: none. */
+  readonly signal?: AbortSignal;
+  /** A connection that delivers no byte for this long is treated as dead and reopened, in ms. Default: `120000`. */
+  readonly inactivityTimeoutMs?: number;
+  /** Reconnect backoff. Default: 800 ms doubling to 30 s, full jitter, reset after 2 min without failure. */
+  readonly backoff?: BackoffOptions;
+  /** Give up (throw) after this many retryable failures in a row. Default: `Infinity` (never give up; see `health()`). */
+  readonly maxConsecutiveErrors?: number;
+  /** Largest accepted watch event, in bytes; a longer one is a `LINE_TOO_LONG` error. Default: 16 MiB. */
+  readonly maxLineBytes?: number;
+  /** Objects per LIST page when listing. Default: `500`. */
+  readonly pageSize?: number;
+  /**
+   * Get the initial state by a WatchList stream (`sendInitialEvents`) instead of a paginated LIST.
+   * `'auto'` uses it when the server allows it and falls back to LIST otherwise. Default: `'auto'`.
+   */
+  readonly watchList?: 'auto' | boolean;
+  /** Lifecycle hooks. Default: none. */
+  readonly hooks?: WatcherHooks;
+  /** Testing seam: the transport. Default: the kubeConfig's. */
+  readonly transport?: WatchTransport;
+  /** Testing seam: the clock. Default: the system clock. */
+  readonly clock?: Clock;
+}
+
+/** Options of `watcher.stream(options)`. */
+export interface StreamOptions {
+  /**
+   * Resume from the last resourceVersion seen, relist on 410 Gone and deliver nothing twice.
+   * `false` gives Hikaru's unmanaged behaviour (each reconnect repeats the same request). Default: `true`.
+   */
+  readonly manageResourceVersion?: boolean;
+  /** End the stream when the server closes a watch cleanly (its `timeoutSeconds` elapsed). Default: `false`. */
+  readonly quitOnTimeout?: boolean;
+  /** Ends this stream when aborted. Default: none. */
+  readonly signal?: AbortSignal;
+  /** Also yield `SYNCED` / `RESYNC` markers. Default: `false`. */
+  readonly markers?: boolean;
+}
+
+const expect = (what: string) => ({ error: what });
+const positiveInt = z
+  .number(expect('a positive integer'))
+  .int(expect('a positive integer'))
+  .positive(expect('a positive integer'));
+const nonEmpty = z.string(expect('a non-empty string')).min(1, expect('a non-empty string'));
+const positiveMs = z.number(expect('a positive number of milliseconds')).positive(expect('a positive number of milliseconds'));
+
+const WatcherOptionsSchema = z.object({
+  namespace: z.string(expect('a string')).optional(),
+  labelSelector: z.string(expect('a string')).optional(),
+  fieldSelector: z.string(expect('a string')).optional(),
+  resourceVersion: nonEmpty.optional(),
+  timeoutSeconds: positiveInt.optional(),
+  allowWatchBookmarks: z.boolean(expect('true or false')).optional(),
+  kubeConfig: z
+    .custom<KubeConfig>(
+      (v) =>
+        typeof (v as KubeConfig)?.applySecurityAuthentication === 'function' &&
+        typeof (v as KubeConfig)?.getCurrentCluster === 'function',
+      'a KubeConfig from @kubernetes/client-node',
+    )
+    .optional(),
+  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'an AbortSignal').optional(),
+  inactivityTimeoutMs: positiveMs.optional(),
+  backoff: z
+    .object({
+      initialMs: positiveMs.optional(),
+      maxMs: positiveMs.optional(),
+      factor: z.number(expect('a number >= 1')).min(1, expect('a number >= 1')).optional(),
+      resetAfterMs: positiveMs.optional(),
+    })
+    .optional(),
+  maxConsecutiveErrors: z.number(expect('a positive number')).positive(expect('a positive number')).optional(),
+  maxLineBytes: positiveInt.optional(),
+  pageSize: positiveInt.optional(),
+  watchList: z.union([z.literal('auto'), z.boolean()], expect("'auto', true or false")).optional(),
+  hooks: z
+    .record(
+      z.string(),
+      z.custom<(...args: never[]) => void>((v) => typeof v === 'function', 'a function'),
+    )
+    .optional(),
+  transport: z
+    .custom<WatchTransport>((v) => typeof (v as WatchTransport)?.openStream === 'function', 'a WatchTransport')
+    .optional(),
+  clock: z.custom<Clock>((v) => typeof (v as Clock)?.setTimeout === 'function', 'a Clock').optional(),
+});
+
+const StreamOptionsSchema = z.object({
+  manageResourceVersion: z.boolean(expect('true or false')).optional(),
+  quitOnTimeout: z.boolean(expect('true or false')).optional(),
+  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'an AbortSignal').optional(),
+  markers: z.boolean(expect('true or false')).optional(),
+});
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'function') return 'a function';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'Object'})`;
+  return String(value);
+}
+
+function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  if (value !== undefined && (typeof value !== 'object' || value === null)) {
+    throw new KwatchError('INVALID_OPTION', `Expected ${what} to be an object, got ${show(value)}`);
+  }
+  const result = schema.safeParse(value ?? {}, { reportInput: true });
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = issue?.path.join('.') ?? '';
+  const unknownKey = issue?.code === 'unrecognized_keys' ? ` (unknown option ${issue.keys.join(', ')})` : '';
+  throw new KwatchError(
+    'INVALID_OPTION',
+    `Expected \`${path}\` to be ${issue?.message ?? 'valid'}, got ${show((issue as { input?: unknown })?.input)}${unknownKey}`,
+  );
+}
+
+/** Validates watcher options; a bad value is a `KwatchError` `INVALID_OPTION` naming it. */
+export function checkWatcherOptions(options: unknown): void {
+  check(WatcherOptionsSchema, options, 'the watcher options');
+}
+
+/** Validates stream options. */
+export function checkStreamOptions(options: unknown): void {
+  check(StreamOptionsSchema, options, 'the stream options');
+}

@@ -1,0 +1,135 @@
+import { HttpMethod, type KubeConfig, RequestContext } from '@kubernetes/client-node';
+import { KwatchError, type Status, StatusSchema } from '@kwatch/models';
+import { request } from 'undici';
+import { apiErrorFrom, TransportError } from './errors.ts';
+
+/** A streaming response body: chunks as they arrive, pulled (backpressure), closable. */
+export interface StreamBody extends AsyncIterable<Uint8Array> {
+  /** Ends the response and frees its connection; `reason` becomes the pending read's error. */
+  close(reason?: Error): void;
+}
+
+/**
+ * How the watcher talks to the API server. The real one authenticates every request
+ * through a KubeConfig; tests may supply another.
+ */
+export interface WatchTransport {
+  /** GETs a JSON document (a LIST page). */
+  getJson(path: string, query: URLSearchParams, signal: AbortSignal): Promise<unknown>;
+  /** Opens a streaming GET (a watch); resolves once a 200 response has started. */
+  openStream(path: string, query: URLSearchParams, signal: AbortSignal): Promise<StreamBody>;
+}
+
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+]);
+const MAX_ERROR_BODY = 64 * 1024;
+
+/** Turns a failure to get any response into a kwatch error (never quoting headers). */
+function transportError(err: unknown, where: string): Error {
+  const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string } };
+  if (e?.name === 'AbortError') return err as Error;
+  const code = e?.code ?? e?.cause?.code;
+  if (code && TLS_CODES.has(code)) {
+    return new KwatchError(
+      'TLS_ERROR',
+      `${where}: TLS verification of the API server failed (${code}); check the cluster's certificate-authority in your kubeconfig`,
+      { retryable: false },
+    );
+  }
+  return new TransportError('NETWORK_ERROR', `${where}: ${code ?? e?.name ?? 'error'}: ${e?.message ?? String(err)}`, {
+    retryable: true,
+  });
+}
+
+/**
+ * The transport of a KubeConfig: its current cluster and user. Every request asks the
+ * KubeConfig for credentials anew (token files re-read, exec plugins re-run when due),
+ * and uses its TLS settings; kwatch never turns verification off.
+ *
+ * @example
+ * ```ts
+ * const transport = kubeConfigTransport(kc);
+ * const page = await transport.getJson('/api/v1/pods', new URLSearchParams({ limit: '500' }), signal);
+ * ```
+ */
+export function kubeConfigTransport(kc: KubeConfig): WatchTransport {
+  async function send(path: string, query: URLSearchParams, signal: AbortSignal, accept: string) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new KwatchError('INVALID_OPTION', 'The kubeConfig has no current cluster (set a current-context)');
+    const qs = query.toString();
+    const url = `${cluster.server.replace(/\/+$/, '')}${path}${qs ? `?${qs}` : ''}`;
+    const where = `GET ${path}`;
+    const ctx = new RequestContext(url, HttpMethod.GET);
+    await kc.applySecurityAuthentication(ctx);
+    const dispatcher = ctx.getDispatcher();
+    try {
+      const res = await request(url, {
+        method: 'GET',
+        headers: { ...ctx.getHeaders(), accept, 'user-agent': 'kwatch/0.1' },
+        signal,
+        bodyTimeout: 0, // the watcher's own inactivity watchdog replaces it
+        headersTimeout: 60_000,
+        ...(dispatcher ? { dispatcher } : {}),
+      });
+      if (res.statusCode !== 200) {
+        const status = await readStatus(res.body);
+        const retryAfter = res.headers['retry-after'];
+        throw apiErrorFrom(res.statusCode, status, where, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+      }
+      return res;
+    } catch (err) {
+      if (err instanceof KwatchError) throw err;
+      throw transportError(err, where);
+    }
+  }
+
+  return {
+    async getJson(path, query, signal) {
+      const res = await send(path, query, signal, 'application/json');
+      try {
+        return await res.body.json();
+      } catch (err) {
+        throw transportError(err, `GET ${path}`);
+      }
+    },
+    async openStream(path, query, signal) {
+      const res = await send(path, query, signal, 'application/json');
+      const body = res.body;
+      return {
+        [Symbol.asyncIterator]: () => body[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>,
+        close: (reason?: Error) => {
+          body.destroy(reason);
+        },
+      };
+    },
+  };
+}
+
+async function readStatus(body: AsyncIterable<Uint8Array> & { destroy(): void }): Promise<Status | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const c of body) {
+      chunks.push(Buffer.from(c));
+      size += c.byteLength;
+      if (size > MAX_ERROR_BODY) break;
+    }
+  } catch {
+    return undefined;
+  } finally {
+    body.destroy();
+  }
+  try {
+    const parsed = StatusSchema.safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,103 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DecodeError } from '../src/errors.ts';
+import { LineSplitter, parseWatchLine } from '../src/lineDecoder.ts';
+
+/** Splits `bytes` at the given cut points into chunks. */
+function chunked(bytes: Buffer, cuts: number[]): Buffer[] {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  const out: Buffer[] = [];
+  let prev = 0;
+  for (const p of points) {
+    out.push(bytes.subarray(prev, p));
+    prev = p;
+  }
+  out.push(bytes.subarray(prev));
+  return out;
+}
+
+const lineText = fc.string({ unit: 'grapheme', maxLength: 40 }).map((s) => s.replace(/[\r\n]/g, ''));
+
+describe('LineSplitter (property)', () => {
+  it('gives back exactly the non-empty lines, however the bytes are split (UTF-8 sequences included)', () => {
+    fc.assert(
+      fc.property(fc.array(lineText, { maxLength: 20 }), fc.array(fc.nat(), { maxLength: 30 }), (lines, cuts) => {
+        const bytes = Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8');
+        const split = new LineSplitter();
+        const got = chunked(bytes, cuts).flatMap((c) => split.push(c));
+        split.end();
+        expect(got).toEqual(lines.filter((l) => l.length > 0));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('errors when the stream ends inside a line, whatever the split', () => {
+    fc.assert(
+      fc.property(
+        lineText.filter((s) => s.length > 0),
+        fc.array(fc.nat(), { maxLength: 5 }),
+        (tail, cuts) => {
+          const split = new LineSplitter();
+          for (const c of chunked(Buffer.from(`{"a":1}\n${tail}`), cuts)) split.push(c);
+          expect(() => split.end()).toThrow(DecodeError);
+        },
+      ),
+    );
+  });
+
+  it('refuses a line longer than the limit instead of buffering it, across chunks too', () => {
+    const split = new LineSplitter(10);
+    expect(split.push(Buffer.from('0123456789\n'))).toEqual(['0123456789']);
+    split.push(Buffer.from('012345'));
+    expect(() => split.push(Buffer.from('6789A'))).toThrow(expect.objectContaining({ code: 'LINE_TOO_LONG' }));
+    expect(split.pendingBytes).toBe(0);
+  });
+
+  it('drops \\r before \\n and empty lines', () => {
+    const split = new LineSplitter();
+    expect(split.push(Buffer.from('a\r\n\n\r\nb\n'))).toEqual(['a', 'b']);
+  });
+
+  it('does not keep a reference to the caller chunk for a pending line', () => {
+    const split = new LineSplitter();
+    const chunk = Buffer.from('{"x"');
+    split.push(chunk);
+    chunk.fill(0x20);
+    expect(split.push(Buffer.from(':1}\n'))).toEqual(['{"x":1}']);
+  });
+});
+
+describe('parseWatchLine', () => {
+  it('parses an envelope', () => {
+    expect(parseWatchLine('{"type":"ADDED","object":{"kind":"Pod"}}')).toEqual({ type: 'ADDED', object: { kind: 'Pod' } });
+  });
+
+  it('turns any other line into a DecodeError that never quotes the line', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), (junk) => {
+        const secret = `s3cr3t-${junk}`;
+        const line = `{"type":"ADDED","object":{"data":{"password":"${secret}"`;
+        try {
+          parseWatchLine(line);
+          expect.unreachable();
+        } catch (e) {
+          expect(e).toBeInstanceOf(DecodeError);
+          expect((e as DecodeError).message).not.toContain('s3cr3t');
+          expect((e as DecodeError).cause).toBeUndefined();
+        }
+      }),
+    );
+  });
+
+  it.each([
+    ['null', 'not a JSON object (got object)'],
+    ['[1]', 'not a JSON object (got array)'],
+    ['"x"', 'not a JSON object (got string)'],
+    ['{"object":{}}', 'no `type` string'],
+    ['{"type":"ADDED"}', 'A ADDED watch event has no `object`'],
+    ['{"type":"ADDED","object":[1]}', 'has no `object`'],
+  ])('rejects %s', (line, message) => {
+    expect(() => parseWatchLine(line)).toThrow(message);
+  });
+});
