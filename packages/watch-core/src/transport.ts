@@ -70,14 +70,17 @@ export function kubeConfigTransport(kc: KubeConfig): WatchTransport {
     await kc.applySecurityAuthentication(ctx);
     const dispatcher = ctx.getDispatcher();
     try {
-      const res = await request(url, {
-        method: 'GET',
-        headers: { ...ctx.getHeaders(), accept, 'user-agent': 'kwatch/0.1' },
+      const res = await abortable(
+        request(url, {
+          method: 'GET',
+          headers: { ...ctx.getHeaders(), accept, 'user-agent': 'kwatch/0.1' },
+          signal,
+          bodyTimeout: 0, // the watcher's own inactivity watchdog replaces it
+          headersTimeout: 60_000,
+          ...(dispatcher ? { dispatcher } : {}),
+        }),
         signal,
-        bodyTimeout: 0, // the watcher's own inactivity watchdog replaces it
-        headersTimeout: 60_000,
-        ...(dispatcher ? { dispatcher } : {}),
-      });
+      );
       if (res.statusCode !== 200) {
         const status = await readStatus(res.body);
         const retryAfter = res.headers['retry-after'];
@@ -110,6 +113,41 @@ export function kubeConfigTransport(kc: KubeConfig): WatchTransport {
       };
     },
   };
+}
+
+/**
+ * Settles with `pending`, or rejects at once when `signal` aborts. undici does not abort a
+ * request while its TLS connection is being set up (it waits for its connect timeout), so
+ * the watcher does not wait for it: a response that still arrives is closed.
+ */
+function abortable<R extends { body: { destroy(): void } }>(pending: Promise<R>, signal: AbortSignal): Promise<R> {
+  if (signal.aborted) {
+    pending.then(
+      (r) => r.body.destroy(),
+      () => {},
+    );
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<R>((resolve, reject) => {
+    const onAbort = (): void => {
+      pending.then(
+        (r) => r.body.destroy(),
+        () => {},
+      );
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (r) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(r);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }
 
 async function readStatus(body: AsyncIterable<Uint8Array> & { destroy(): void }): Promise<Status | undefined> {

@@ -135,7 +135,7 @@ describe('unmanaged streams (Hikaru semantics)', () => {
     const ns = await freshNamespace();
     const rvs = await createConfigMaps(ns, ['before']);
     await createConfigMaps(ns, ['after']);
-    const watcher = new Watcher(ConfigMap, { namespace: ns, kubeConfig, resourceVersion: rvs.before, timeoutSeconds: 2 });
+    const watcher = new Watcher(ConfigMap, { namespace: ns, kubeConfig, resourceVersion: rvs.before!, timeoutSeconds: 2 });
     const events = [];
     for await (const e of watcher.stream({ manageResourceVersion: false, quitOnTimeout: true }))
       events.push(`${e.type} ${e.object.metadata?.name}`);
@@ -148,7 +148,7 @@ describe('unmanaged streams (Hikaru semantics)', () => {
     // Compacting at revision R keeps R: a watch from x needs x+1, so write twice more.
     await createConfigMaps(ns, ['y', 'z']);
     await cp.compact(await cp.etcdRevision());
-    const watcher = new Watcher(ConfigMap, { namespace: ns, kubeConfig, resourceVersion: rvs.x });
+    const watcher = new Watcher(ConfigMap, { namespace: ns, kubeConfig, resourceVersion: rvs.x! });
     const c = new Collector(watcher.stream({ manageResourceVersion: false }));
     await c.done;
     expect(c.error).toBeInstanceOf(GoneError);
