@@ -89,6 +89,8 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
   /**
    * Ends the running stream promptly — during a connect, a list, a read or a backoff —
    * closing its connection. The watcher keeps its resourceVersion and can stream again.
+   * A stream not pulled yet has not started, so there is nothing to stop (as in Hikaru);
+   * use a `signal` to cancel one before it starts.
    */
   stop(): void {
     this.#current?.abort(new KwatchError('ABORTED', 'The watcher was stopped'));
@@ -113,9 +115,7 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
   stream(options?: StreamOptions): AsyncGenerator<WatchEvent<T>, void, undefined>;
   stream(options: StreamOptions = {}): AsyncGenerator<WatchEvent<T> | WatchMarker, void, undefined> {
     checkStreamOptions(options);
-    const controller = new AbortController();
-    this.#current = controller;
-    return this.#run(options, controller);
+    return this.#run(options, new AbortController());
   }
 
   async *#run(options: StreamOptions, controller: AbortController): AsyncGenerator<Item<T>, void, undefined> {
@@ -123,6 +123,7 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
       throw new KwatchError('ALREADY_STREAMING', 'This watcher is already streaming; stop() it or use another Watcher');
     }
     this.#streaming = true;
+    this.#current = controller;
     const o = this.#options;
     const signals = [controller.signal, o.signal, options.signal].filter((s): s is AbortSignal => s !== undefined);
     const signal = signals.length === 1 ? controller.signal : AbortSignal.any(signals);
