@@ -53,15 +53,33 @@ async function getJson<T>(kc: KubeConfig, path: string, accept = 'application/js
 
 const AGGREGATED = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 
-/** Every top-level resource of every served group/version, sorted by apiVersion then kind. */
+/** Group/versions not built into kube-apiserver: those of CRDs and of APIServices backed by another server. */
+async function notBuiltIn(kc: KubeConfig): Promise<Set<string>> {
+  const out = new Set<string>();
+  const crds = await getJson<{ items: Array<{ spec: { group: string; versions: Array<{ name: string }> } }> }>(
+    kc,
+    '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
+  );
+  for (const crd of crds.items) for (const v of crd.spec.versions) out.add(`${crd.spec.group}/${v.name}`);
+  const services = await getJson<{ items: Array<{ spec: { group?: string; version?: string; service?: unknown } }> }>(
+    kc,
+    '/apis/apiregistration.k8s.io/v1/apiservices',
+  );
+  for (const s of services.items) if (s.spec.service) out.add(`${s.spec.group}/${s.spec.version}`);
+  return out;
+}
+
+/** Every top-level built-in resource of every served group/version, sorted by apiVersion then kind. */
 export async function discoverResources(kc: KubeConfig): Promise<DiscoveredResource[]> {
   const lists = [await getJson<AggregatedList>(kc, '/api', AGGREGATED), await getJson<AggregatedList>(kc, '/apis', AGGREGATED)];
+  const skip = await notBuiltIn(kc);
   const out: DiscoveredResource[] = [];
   for (const list of lists) {
     for (const groupItem of list.items) {
       const group = groupItem.metadata?.name ?? '';
       for (const v of groupItem.versions) {
         const apiVersion = group === '' ? v.version : `${group}/${v.version}`;
+        if (skip.has(apiVersion)) continue;
         const openapi = await getJson<OpenApiDocument>(kc, `/openapi/v3/${group === '' ? 'api' : 'apis'}/${apiVersion}`);
         for (const r of v.resources) {
           const kind = r.responseKind?.kind;
