@@ -1,0 +1,22 @@
+/**
+ * pnpm bench [--json] [scenario]: runs the benchmarks and prints a table, or one JSON object per line.
+ */
+import { parseArgs } from 'node:util';
+import { runModelDecode } from './model-decode.ts';
+
+const scenarios: Record<string, () => Promise<object[]> | object[]> = {
+  'model-decode': () => runModelDecode(),
+};
+
+const { values, positionals } = parseArgs({ options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
+const chosen = positionals.length > 0 ? positionals : Object.keys(scenarios);
+for (const name of chosen) {
+  const run = scenarios[name];
+  if (!run) {
+    console.error(`unknown scenario '${name}'; known: ${Object.keys(scenarios).join(', ')}`);
+    process.exit(2);
+  }
+  const rows = await run();
+  if (values.json) for (const r of rows) console.log(JSON.stringify(r));
+  else console.table(rows);
+}
