@@ -1,0 +1,47 @@
+// The README's examples, kept compiling by `pnpm typecheck` (they are not run here: see the other examples).
+import { readFileSync } from 'node:fs';
+import { defineResource, ObjectMetaSchema, resourceFromCRD } from '@kwatch/models';
+import { NamespacedWatchables, Watchables } from '@kwatch/models/apps/v1';
+import { Node, Pod, PodList } from '@kwatch/models/v1';
+import { Watcher } from '@kwatch/watch-core';
+import { z } from 'zod';
+
+export async function basics(): Promise<void> {
+  for await (const we of new Watcher(Pod, { namespace: 'web' }).stream()) {
+    console.log(we.type, we.object.metadata?.name);
+  }
+  const w = new Watcher(PodList, { labelSelector: 'app=web', timeoutSeconds: 60 });
+  for await (const we of w.stream({ manageResourceVersion: false, quitOnTimeout: true }))
+    console.log(we.etype, we.obj.status?.phase);
+  for await (const e of new Watcher(Node).stream({ markers: true })) {
+    if (e.type === 'SYNCED') console.log('up to date at', e.resourceVersion);
+    else if (e.type !== 'RESYNC') console.log(e.type, e.object.metadata?.name, e.synthetic ? '(from a list)' : '');
+  }
+}
+
+export function watchables(): void {
+  console.log(Object.keys(Watchables));
+  new Watcher(NamespacedWatchables.Deployment, { namespace: 'web' });
+}
+
+export async function customResources(): Promise<void> {
+  const CronTab = defineResource({
+    group: 'stable.example.com',
+    version: 'v1',
+    kind: 'CronTab',
+    plural: 'crontabs',
+    namespaced: true,
+    schema: z.looseObject({ metadata: ObjectMetaSchema, spec: z.object({ cronSpec: z.string() }) }),
+  });
+  for await (const we of new Watcher(CronTab).stream()) console.log(we.object.spec.cronSpec);
+  const FromYaml = resourceFromCRD(readFileSync('crontab-crd.yaml', 'utf8'));
+  new Watcher(FromYaml, { namespace: 'jobs' });
+}
+
+export function observability(): void {
+  const watcher = new Watcher(Pod, {
+    hooks: { reconnecting: ({ error, delayMs }) => console.warn(error.code, 'retry in', delayMs) },
+  });
+  setInterval(() => console.log(watcher.health()), 10_000);
+  watcher.stop();
+}
