@@ -31,7 +31,9 @@ export function runModelDecode(events = 100_000, rounds = 5): Result[] {
     for (const [name, fn] of Object.entries(impls)) {
       const t0 = process.hrtime.bigint();
       for (let i = 0; i < events; i++) if (fn(lines[i % lines.length] as string)) sink++;
-      (samples[name] ??= []).push(Number(process.hrtime.bigint() - t0) / events);
+      const list = samples[name] ?? [];
+      samples[name] = list;
+      list.push(Number(process.hrtime.bigint() - t0) / events);
     }
   }
   if (sink === 0) throw new Error('nothing decoded');

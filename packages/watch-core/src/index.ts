@@ -14,6 +14,14 @@ export {
 export { isMarker, WatchEvent, type WatchEventType, type WatchMarker } from './events.ts';
 export { DEFAULT_MAX_LINE_BYTES, LineSplitter, parseWatchLine, type RawWatchEvent } from './lineDecoder.ts';
 export type { WatcherHealth } from './machine.ts';
-export type { StreamOptions, WatcherHooks, WatcherOptions } from './options.ts';
+export {
+  type ExceptionCallback,
+  MultiplexedEvent,
+  type MultiplexedEventOf,
+  type MultiplexedMarker,
+  MultiplexingWatcher,
+  type MultiplexingWatcherOptions,
+} from './multiplexer.ts';
+export type { ConnectLimiter, StreamOptions, WatcherHooks, WatcherOptions } from './options.ts';
 export { kubeConfigTransport, type StreamBody, type WatchTransport } from './transport.ts';
 export { Watcher } from './watcher.ts';

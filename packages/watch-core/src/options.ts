@@ -95,7 +95,16 @@ export interface StreamOptions {
   readonly signal?: AbortSignal;
   /** Also yield `SYNCED` / `RESYNC` markers. Default: `false`. */
   readonly markers?: boolean;
+  /**
+   * Runs every connect (until the response headers) and every LIST page, e.g. through a
+   * shared p-queue so many watchers do not reconnect at once after an apiserver restart.
+   * Default: none (run at once).
+   */
+  readonly connectLimiter?: ConnectLimiter;
 }
+
+/** See {@link StreamOptions.connectLimiter}. It must honour `signal` (give up waiting when it aborts). */
+export type ConnectLimiter = <R>(run: () => Promise<R>, signal: AbortSignal) => Promise<R>;
 
 const expect = (what: string) => ({ error: what });
 const positiveInt = z
@@ -151,6 +160,7 @@ const StreamOptionsSchema = z.object({
   quitOnTimeout: z.boolean(expect('true or false')).optional(),
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'an AbortSignal').optional(),
   markers: z.boolean(expect('true or false')).optional(),
+  connectLimiter: z.custom<ConnectLimiter>((v) => typeof v === 'function', 'a function').optional(),
 });
 
 function show(value: unknown): string {

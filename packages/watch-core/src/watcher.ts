@@ -14,8 +14,23 @@ import { systemClock } from './clock.ts';
 import type { WatchEvent, WatchMarker } from './events.ts';
 import { DEFAULT_MAX_LINE_BYTES } from './lineDecoder.ts';
 import { type Item, Machine, newShared, type Shared, type State, type WatcherHealth } from './machine.ts';
-import { checkStreamOptions, checkWatcherOptions, type StreamOptions, type WatcherOptions } from './options.ts';
+import {
+  type ConnectLimiter,
+  checkStreamOptions,
+  checkWatcherOptions,
+  type StreamOptions,
+  type WatcherOptions,
+} from './options.ts';
 import { kubeConfigTransport, type WatchTransport } from './transport.ts';
+
+/** Runs the transport's requests through the limiter, when there is one. */
+function limited(transport: WatchTransport, limiter: ConnectLimiter | undefined): WatchTransport {
+  if (!limiter) return transport;
+  return {
+    getJson: (path, query, signal) => limiter(() => transport.getJson(path, query, signal), signal),
+    openStream: (path, query, signal) => limiter(() => transport.openStream(path, query, signal), signal),
+  };
+}
 
 /**
  * Watches one kind, in one namespace or all, as an async iterable of typed events —
@@ -135,7 +150,7 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
       machine = new Machine<T>(
         {
           target: this.target,
-          transport: this.#transportFor(),
+          transport: limited(this.#transportFor(), options.connectLimiter),
           clock: o.clock ?? systemClock,
           backoff: new Backoff(o.backoff),
           signal,
