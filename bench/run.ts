@@ -3,9 +3,11 @@
  */
 import { parseArgs } from 'node:util';
 import { runModelDecode } from './model-decode.ts';
+import { runMuxFairness } from './mux-fairness.ts';
 
 const scenarios: Record<string, () => Promise<object[]> | object[]> = {
   'model-decode': () => runModelDecode(),
+  'mux-fairness': () => runMuxFairness(),
 };
 
 const { values, positionals } = parseArgs({ options: { json: { type: 'boolean', default: false } }, allowPositionals: true });

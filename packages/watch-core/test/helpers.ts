@@ -23,7 +23,7 @@ export async function createConfigMaps(namespace: string, names: string[], data:
   return rvs;
 }
 
-type Any = WatchEvent<{ metadata?: { name?: string; resourceVersion?: string } }> | WatchMarker;
+type Any = WatchEvent<any> | WatchMarker;
 
 /** Consumes a stream in the background, keeping everything it yields and how it ended. */
 export class Collector<E extends Any = Any> {
@@ -46,7 +46,7 @@ export class Collector<E extends Any = Any> {
 
   /** Object events as `TYPE name`. */
   get lines(): string[] {
-    return this.items.map((e) => (isMarker(e) ? e.type : `${e.type} ${e.object.metadata?.name}`));
+    return this.items.map((e) => (isMarker(e) ? e.type : `${e.type} ${e.object?.metadata?.name}`));
   }
 
   async until(predicate: (c: this) => boolean, ms = 20_000, what = 'condition'): Promise<void> {
