@@ -1,3 +1,4 @@
+import { WatchEventEnvelopeSchema } from '@kwatch/models';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../src/errors.ts';
@@ -99,5 +100,36 @@ describe('parseWatchLine', () => {
     ['{"type":"ADDED","object":[1]}', 'has no `object`'],
   ])('rejects %s', (line, message) => {
     expect(() => parseWatchLine(line)).toThrow(message);
+  });
+});
+
+describe('parseWatchLine agrees with the zod envelope schema', () => {
+  it('accepts every envelope the schema accepts, with the same type and object', () => {
+    const value = fc.oneof(
+      fc.string(),
+      fc.integer(),
+      fc.constant(null),
+      fc.array(fc.integer(), { maxLength: 2 }),
+      fc.dictionary(fc.string(), fc.string()),
+    );
+    const envelope = fc.record(
+      { type: value, object: fc.oneof(value, fc.record({ kind: fc.string(), metadata: fc.record({ name: fc.string() }) })) },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(envelope, (candidate) => {
+        const line = JSON.stringify(candidate);
+        const bySchema = WatchEventEnvelopeSchema.safeParse(candidate);
+        let byHand: ReturnType<typeof parseWatchLine> | undefined;
+        try {
+          byHand = parseWatchLine(line);
+        } catch {
+          byHand = undefined;
+        }
+        if (bySchema.success) expect(byHand).toEqual({ type: bySchema.data.type, object: candidate.object });
+        if (byHand) expect(typeof byHand.type === 'string' && byHand.type.length > 0).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

@@ -70,13 +70,21 @@ describe('MultiplexingWatcher on the real control plane', () => {
     await sleep(300);
     expect((c.items as MultiplexedEvent<any>[]).map(label)).toEqual(['ConfigMap ADDED a', 'Secret ADDED s', 'Secret ADDED s2']);
 
+    m.stop();
+    await c.done;
+
+    // The stream's options reach watchers added later: markers from a watcher added mid-stream.
+    const c2 = new Collector(m.stream({ markers: true }));
+    m.addWatcher(new Watcher(core.ServiceAccount, { namespace: ns, kubeConfig }));
+    await c2.until((x) => x.items.some((e) => e.type === 'SYNCED' && (e as { kind: string }).kind === 'ServiceAccount'));
+    m.stop();
+    await c2.done;
+
     const pods = new Watcher(core.Pod, { namespace: ns, kubeConfig });
     const podList = new Watcher(core.PodList, { namespace: ns, kubeConfig });
     m.addWatcher(pods).addWatcher(podList);
     expect(m.watchers()).toEqual([m.watchers()[0], podList]);
     expect(m.watchers()).not.toContain(pods);
-    m.stop();
-    await c.done;
   });
 
   it('culls a failing watcher without a callback, says why, and keeps the others streaming', async () => {

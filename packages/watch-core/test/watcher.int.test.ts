@@ -108,6 +108,38 @@ describe('managed streams (the default): existing objects once, then live change
   });
 });
 
+describe('managed streams from a given resourceVersion', () => {
+  it('resourceVersion N: only what happened after N, then live, resuming from the last seen', async () => {
+    const ns = await freshNamespace();
+    const rvs = await createConfigMaps(ns, ['before']);
+    await createConfigMaps(ns, ['after']);
+    const watcher = new Watcher(ConfigMap, { namespace: ns, kubeConfig, resourceVersion: rvs.before!, timeoutSeconds: 1 });
+    const c = new Collector(watcher.stream({ markers: true }));
+    await c.until((x) => x.lines.includes('ADDED after'));
+    await new Promise((r) => setTimeout(r, 1500)); // a server timeout and a reconnect
+    await createConfigMaps(ns, ['live']);
+    await c.until((x) => x.lines.includes('ADDED live'));
+    expect(c.lines).toEqual(['ADDED after', 'ADDED live']); // no initial state, no SYNCED, no replay
+    watcher.stop();
+    await c.done;
+  });
+
+  it('resourceVersion N too old: RESYNC and a relist instead of an error (objects never reported arrive as ADDED)', async () => {
+    const ns = await freshNamespace();
+    const rvs = await createConfigMaps(ns, ['x']);
+    await createConfigMaps(ns, ['y', 'z']);
+    await cp.compact(await cp.etcdRevision());
+    const watcher = new Watcher(ConfigMap, { namespace: ns, kubeConfig, resourceVersion: rvs.x! });
+    const c = new Collector(watcher.stream({ markers: true }));
+    await c.until((x) => x.lines.includes('SYNCED'));
+    expect(c.lines[0]).toBe('RESYNC');
+    expect(c.lines.slice(1).sort()).toEqual(['ADDED x', 'ADDED y', 'ADDED z', 'SYNCED']);
+    watcher.stop();
+    await c.done;
+    expect(c.error).toBeUndefined();
+  });
+});
+
 describe('unmanaged streams (Hikaru semantics)', () => {
   it('no resourceVersion: existing objects as ADDED, and each restart replays them (as asked)', async () => {
     const ns = await freshNamespace();
