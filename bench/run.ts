@@ -4,10 +4,12 @@
 import { parseArgs } from 'node:util';
 import { runModelDecode } from './model-decode.ts';
 import { runMuxFairness } from './mux-fairness.ts';
+import { runStoreMemory } from './store-memory.ts';
 
 const scenarios: Record<string, () => Promise<object[]> | object[]> = {
   'model-decode': () => runModelDecode(),
   'mux-fairness': () => runMuxFairness(),
+  'store-memory': () => runStoreMemory(),
 };
 
 const { values, positionals } = parseArgs({ options: { json: { type: 'boolean', default: false } }, allowPositionals: true });

@@ -19,7 +19,8 @@ export type KwatchErrorCode =
   | 'STALLED'
   | 'TLS_ERROR'
   | 'ABORTED'
-  | 'ALREADY_STREAMING';
+  | 'ALREADY_STREAMING'
+  | 'TIMEOUT';
 
 /**
  * The base of every error kwatch throws or reports. `code` is stable; `retryable` says

@@ -12,6 +12,7 @@ export {
   TransportError,
 } from './errors.ts';
 export { isMarker, WatchEvent, type WatchEventType, type WatchMarker } from './events.ts';
+export { type WaitUntilOptions, waitUntil, watchSingle } from './helpers.ts';
 export { DEFAULT_MAX_LINE_BYTES, LineSplitter, parseWatchLine, type RawWatchEvent } from './lineDecoder.ts';
 export type { WatcherHealth } from './machine.ts';
 export {
@@ -23,5 +24,6 @@ export {
   type MultiplexingWatcherOptions,
 } from './multiplexer.ts';
 export type { ConnectLimiter, StreamOptions, WatcherHooks, WatcherOptions } from './options.ts';
+export { dropManagedFields, Store, type StoreOptions } from './store.ts';
 export { kubeConfigTransport, type StreamBody, type WatchTransport } from './transport.ts';
 export { Watcher } from './watcher.ts';

@@ -1,0 +1,108 @@
+import type { ObjectMeta } from '@kwatch/models';
+import { isMarker, type WatchEvent, type WatchMarker } from './events.ts';
+
+/** Options of {@link Store}. */
+export interface StoreOptions<T, S> {
+  /**
+   * Turns each object into what is kept, e.g. without `metadata.managedFields` to save memory.
+   * Default: keep the object as it is.
+   */
+  readonly transform?: (object: T) => S;
+}
+
+type Keyed = { metadata?: ObjectMeta };
+
+/**
+ * An informer cache fed by a kwatch stream (as kube-rs's reflector or client-go's indexer):
+ * the current objects by namespace and name. Feed it a stream with markers; `ready()`
+ * resolves after the initial state, and a resync (after 410 Gone) is applied all at once
+ * when it completes, so readers never see a half-resynced view.
+ *
+ * @example
+ * ```ts
+ * const store = new Store<Pod>({ transform: dropManagedFields });
+ * void store.consume(new Watcher(Pod).stream({ markers: true }));
+ * await store.ready();
+ * store.get('web', 'web-0'); store.list('web');
+ * ```
+ */
+export class Store<T extends Keyed, S extends Keyed = T> {
+  readonly #transform: ((object: T) => S) | undefined;
+  #objects = new Map<string, S>();
+  #pending: Array<WatchEvent<T>> | undefined;
+  #ready = false;
+  #readyWaiters: Array<() => void> = [];
+
+  constructor(options: StoreOptions<T, S> = {}) {
+    this.#transform = options.transform;
+  }
+
+  /** How many objects are stored. */
+  get size(): number {
+    return this.#objects.size;
+  }
+
+  /** True once the initial state is complete. */
+  get isReady(): boolean {
+    return this.#ready;
+  }
+
+  /** Resolves once the initial state is complete (the first `SYNCED`). */
+  ready(): Promise<void> {
+    if (this.#ready) return Promise.resolve();
+    return new Promise((resolve) => this.#readyWaiters.push(resolve));
+  }
+
+  /** The object `name` in `namespace` (`undefined` namespace for cluster-scoped kinds). */
+  get(namespace: string | undefined, name: string): S | undefined {
+    return this.#objects.get(`${namespace ?? ''}/${name}`);
+  }
+
+  /** Every object, or those of one namespace. */
+  list(namespace?: string): S[] {
+    const all = [...this.#objects.values()];
+    return namespace === undefined ? all : all.filter((o) => o.metadata?.namespace === namespace);
+  }
+
+  /** Applies one item of a stream. Events between `RESYNC` and `SYNCED` are held and applied together. */
+  apply(item: WatchEvent<T> | WatchMarker): void {
+    if (isMarker(item)) {
+      if (item.type === 'RESYNC') this.#pending = [];
+      else this.#synced();
+      return;
+    }
+    if (this.#pending) this.#pending.push(item);
+    else this.#applyTo(this.#objects, item);
+  }
+
+  /** Feeds the store from a stream (with `markers: true`) until it ends; rethrows the stream's error. */
+  async consume(stream: AsyncIterable<WatchEvent<T> | WatchMarker>): Promise<void> {
+    for await (const item of stream) this.apply(item);
+  }
+
+  #synced(): void {
+    if (this.#pending) {
+      const next = new Map(this.#objects);
+      for (const e of this.#pending) this.#applyTo(next, e);
+      this.#objects = next; // swapped at once
+      this.#pending = undefined;
+    }
+    if (!this.#ready) {
+      this.#ready = true;
+      for (const resolve of this.#readyWaiters.splice(0)) resolve();
+    }
+  }
+
+  #applyTo(map: Map<string, S>, e: WatchEvent<T>): void {
+    const meta = e.object.metadata;
+    const key = `${meta?.namespace ?? ''}/${meta?.name ?? ''}`;
+    if (e.type === 'DELETED') map.delete(key);
+    else map.set(key, this.#transform ? this.#transform(e.object) : (e.object as unknown as S));
+  }
+}
+
+/** A transform for {@link Store} that drops `metadata.managedFields` (often half of an object's size). */
+export function dropManagedFields<T extends Keyed>(object: T): T {
+  if (object.metadata?.managedFields) delete object.metadata.managedFields;
+  return object;
+}

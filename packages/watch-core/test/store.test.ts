@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { KwatchError } from '../src/errors.ts';
+import { WatchEvent, type WatchMarker } from '../src/events.ts';
+import { dropManagedFields, Store } from '../src/store.ts';
+
+type Obj = { metadata: { name: string; namespace?: string; managedFields?: unknown[] }; v?: number };
+const obj = (name: string, v = 1, namespace = 'ns'): Obj => ({ metadata: { name, namespace, managedFields: [{}] }, v });
+const synced: WatchMarker = { type: 'SYNCED', initial: true, resourceVersion: '1' };
+const resync: WatchMarker = { type: 'RESYNC', reason: new KwatchError('GONE', 'gone') };
+
+describe('Store', () => {
+  it('is ready after the initial state; get and list by namespace', async () => {
+    const store = new Store<Obj>();
+    let ready = false;
+    void store.ready().then(() => {
+      ready = true;
+    });
+    store.apply(new WatchEvent('ADDED', obj('a'), true));
+    store.apply(new WatchEvent('ADDED', obj('b', 1, 'other'), true));
+    await Promise.resolve();
+    expect(ready).toBe(false);
+    store.apply(synced);
+    await Promise.resolve();
+    expect(ready).toBe(true);
+    expect(store.get('ns', 'a')?.v).toBe(1);
+    expect(store.list('other').map((o) => o.metadata.name)).toEqual(['b']);
+    expect(store.list()).toHaveLength(2);
+    store.apply(new WatchEvent('DELETED', obj('a')));
+    expect(store.get('ns', 'a')).toBeUndefined();
+  });
+
+  it('applies a resync all at once at SYNCED: readers never see half of it', () => {
+    const store = new Store<Obj>();
+    store.apply(new WatchEvent('ADDED', obj('keep')));
+    store.apply(new WatchEvent('ADDED', obj('gone')));
+    store.apply(synced);
+    store.apply(resync);
+    store.apply(new WatchEvent('MODIFIED', obj('keep', 2), true));
+    store.apply(new WatchEvent('DELETED', obj('gone'), true));
+    store.apply(new WatchEvent('ADDED', obj('new'), true));
+    expect(
+      store
+        .list()
+        .map((o) => `${o.metadata.name}:${o.v}`)
+        .sort(),
+    ).toEqual(['gone:1', 'keep:1']);
+    store.apply({ ...synced, initial: false });
+    expect(
+      store
+        .list()
+        .map((o) => `${o.metadata.name}:${o.v}`)
+        .sort(),
+    ).toEqual(['keep:2', 'new:1']);
+  });
+
+  it('transforms objects before keeping them (dropManagedFields)', () => {
+    const store = new Store<Obj>({ transform: dropManagedFields });
+    store.apply(new WatchEvent('ADDED', obj('a')));
+    expect(store.get('ns', 'a')?.metadata.managedFields).toBeUndefined();
+  });
+});
