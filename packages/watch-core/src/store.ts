@@ -1,4 +1,3 @@
-import type { ObjectMeta } from '@kwatch/models';
 import { isMarker, type WatchEvent, type WatchMarker } from './events.ts';
 
 /** Options of {@link Store}. */
@@ -10,7 +9,8 @@ export interface StoreOptions<T, S> {
   readonly transform?: (object: T) => S;
 }
 
-type Keyed = { metadata?: ObjectMeta };
+/** What a stored object needs: a name (and a namespace for namespaced kinds). */
+type Keyed = { metadata?: { name?: string; namespace?: string; managedFields?: unknown } | undefined };
 
 /**
  * An informer cache fed by a kwatch stream (as kube-rs's reflector or client-go's indexer):
