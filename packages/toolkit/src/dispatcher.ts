@@ -1,0 +1,105 @@
+import type { WatchEvent } from '@kwatch/watch-core';
+import PQueue from 'p-queue';
+import type { EventListener, ListenerContext, ListenerSpec } from './listener.ts';
+
+/** Options of {@link ListenerDispatcher}. */
+export interface DispatcherOptions {
+  /** Events of different objects handled at the same time. Default: `8`. */
+  readonly concurrency?: number;
+  /** Run the listeners as a chain with rollback instead of independently. Default: `false`. */
+  readonly chain?: boolean;
+  /** Told about every listener failure. Default: none. */
+  readonly onListenerError?: (error: unknown, listener: EventListener<unknown>, event: WatchEvent<unknown>) => void;
+}
+
+/**
+ * Hands events to listeners: events of one object in order, different objects
+ * concurrently (bounded by a p-queue), each listener isolated from the others' failures.
+ *
+ * @example
+ * ```ts
+ * const dispatcher = new ListenerDispatcher([new Audit(), PerEventHandler], { concurrency: 16 });
+ * for await (const e of watcher.stream()) await dispatcher.dispatch(e);
+ * await dispatcher.drain();
+ * ```
+ */
+export class ListenerDispatcher<T extends { metadata?: { name?: string; namespace?: string } | undefined }> {
+  readonly #listeners: ListenerSpec<T>[];
+  readonly #options: DispatcherOptions;
+  readonly #queue: PQueue;
+  readonly #tails = new Map<string, Promise<void>>();
+
+  constructor(listeners: ListenerSpec<T>[], options: DispatcherOptions = {}) {
+    this.#listeners = listeners;
+    this.#options = options;
+    this.#queue = new PQueue({ concurrency: options.concurrency ?? 8 });
+  }
+
+  /**
+   * Schedules an event. Resolves once it is accepted; waits first while too much is pending
+   * (backpressure on the stream that feeds it).
+   */
+  async dispatch(event: WatchEvent<T>): Promise<void> {
+    const limit = (this.#options.concurrency ?? 8) * 4;
+    if (this.#queue.size + this.#queue.pending >= limit) await this.#queue.onSizeLessThan(limit);
+    const meta = event.object.metadata;
+    const key = `${meta?.namespace ?? ''}/${meta?.name ?? ''}`;
+    const previous = this.#tails.get(key) ?? Promise.resolve();
+    const tail: Promise<void> = previous.then(() => this.#queue.add(() => this.#handle(event)));
+    this.#tails.set(key, tail);
+    void tail.finally(() => {
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    });
+  }
+
+  /** Resolves when every accepted event has been handled. */
+  async drain(): Promise<void> {
+    while (this.#tails.size > 0) await Promise.all([...this.#tails.values()]);
+    await this.#queue.onIdle();
+  }
+
+  async #handle(event: WatchEvent<T>): Promise<void> {
+    const ctx: ListenerContext<T> = { event, state: {} };
+    const done: EventListener<T>[] = [];
+    for (const spec of this.#listeners) {
+      const listener = typeof spec === 'function' ? new spec() : spec;
+      listener.event = event;
+      listener.metadata = event.object.metadata as EventListener<T>['metadata'];
+      let ok = true;
+      try {
+        const handler = event.type === 'ADDED' ? listener.create : event.type === 'MODIFIED' ? listener.update : listener.delete;
+        ok = (await handler.call(listener, event.object, ctx)) !== false;
+      } catch (error) {
+        ok = false;
+        this.#report(error, listener, ctx);
+      }
+      if (ok) {
+        done.push(listener);
+        continue;
+      }
+      if (this.#options.chain) {
+        for (const earlier of done.reverse()) {
+          try {
+            await earlier.rollback(event.object, ctx);
+          } catch (error) {
+            this.#report(error, earlier, ctx);
+          }
+        }
+        return;
+      }
+    }
+  }
+
+  #report(error: unknown, listener: EventListener<T>, ctx: ListenerContext<T>): void {
+    try {
+      void Promise.resolve(listener.error(error, ctx)).catch(() => {});
+    } catch {
+      /* error handlers must not break anything either */
+    }
+    try {
+      this.#options.onListenerError?.(error, listener as EventListener<unknown>, ctx.event as WatchEvent<unknown>);
+    } catch {
+      /* nor may the hook */
+    }
+  }
+}

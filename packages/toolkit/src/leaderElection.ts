@@ -1,0 +1,221 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KwatchError, sleep } from '@kwatch/watch-core';
+import { kubeRequest } from './kubeRequest.ts';
+
+/** Options of {@link LeaderElector}. */
+export interface LeaderElectionOptions {
+  readonly kubeConfig: KubeConfig;
+  /** Namespace of the Lease. */
+  readonly namespace: string;
+  /** Name of the Lease. */
+  readonly name: string;
+  /** This candidate's identity. Default: `<hostname>-<random>`. */
+  readonly identity?: string;
+  /** How long a leader's claim lasts without renewal. Default: `15`. */
+  readonly leaseDurationSeconds?: number;
+  /** A leader that cannot renew for this long steps down; must be below the lease duration. Default: `10`. */
+  readonly renewDeadlineSeconds?: number;
+  /** Time between tries to acquire or renew. Default: `2`. */
+  readonly retryPeriodSeconds?: number;
+  /** Called when this candidate becomes leader; the signal aborts when it stops leading. Default: none. */
+  readonly onStartedLeading?: (signal: AbortSignal) => void;
+  /** Called when this candidate stops leading (lost, released or stopped). Default: none. */
+  readonly onStoppedLeading?: () => void;
+  /** Called when the observed leader changes (including to this candidate). Default: none. */
+  readonly onNewLeader?: (identity: string) => void;
+}
+
+interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+}
+interface Lease {
+  metadata: { name: string; namespace: string; resourceVersion?: string };
+  spec?: LeaseSpec;
+}
+
+/** MicroTime as the API wants it: RFC 3339 with six fractional digits. */
+const microTime = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+
+/**
+ * Leader election on a coordination.k8s.io/v1 Lease, as client-go's leaderelection:
+ * every write carries the Lease's resourceVersion (optimistic concurrency, so two
+ * candidates cannot both win a race); a candidate takes over only when the holder has
+ * not renewed for a full lease duration *as observed on its own clock*; a leader that
+ * cannot renew within the renew deadline steps down before anyone else may take over.
+ * The lease is released on `stop()`, so a successor need not wait.
+ *
+ * @example
+ * ```ts
+ * const elector = new LeaderElector({ kubeConfig, namespace: 'ops', name: 'my-controller',
+ *   onStartedLeading: (signal) => runController(signal), onStoppedLeading: () => console.log('standby') });
+ * void elector.run();
+ * process.on('SIGTERM', () => elector.stop());
+ * ```
+ */
+export class LeaderElector {
+  readonly identity: string;
+  readonly #o: LeaderElectionOptions;
+  readonly #durationMs: number;
+  readonly #deadlineMs: number;
+  readonly #retryMs: number;
+  #controller = new AbortController();
+  #leading: AbortController | undefined;
+  #observed: { record: string; at: number } | undefined;
+  #lastLeader: string | undefined;
+  #running: Promise<void> | undefined;
+
+  constructor(options: LeaderElectionOptions) {
+    this.#o = options;
+    this.identity = options.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`;
+    this.#durationMs = (options.leaseDurationSeconds ?? 15) * 1000;
+    this.#deadlineMs = (options.renewDeadlineSeconds ?? 10) * 1000;
+    this.#retryMs = (options.retryPeriodSeconds ?? 2) * 1000;
+    if (!(this.#deadlineMs < this.#durationMs)) {
+      throw new KwatchError('INVALID_OPTION', 'Expected `renewDeadlineSeconds` to be less than `leaseDurationSeconds`');
+    }
+    if (!(this.#retryMs > 0 && this.#retryMs < this.#deadlineMs)) {
+      throw new KwatchError(
+        'INVALID_OPTION',
+        'Expected `retryPeriodSeconds` to be positive and less than `renewDeadlineSeconds`',
+      );
+    }
+  }
+
+  /** True while this candidate holds the lease. */
+  get isLeader(): boolean {
+    return this.#leading !== undefined;
+  }
+
+  /** Campaigns until stopped: acquire, lead while renewing, campaign again after losing the lease. */
+  run(): Promise<void> {
+    this.#running ??= this.#loop();
+    return this.#running;
+  }
+
+  /** Stops campaigning; a leader releases the lease (unless `release: false`, which simulates a crash). */
+  async stop(options: { release?: boolean } = {}): Promise<void> {
+    this.#controller.abort();
+    const wasLeader = this.isLeader;
+    this.#stepDown();
+    await this.#running?.catch(() => {});
+    if (wasLeader && options.release !== false) await this.#release();
+  }
+
+  async #loop(): Promise<void> {
+    const signal = this.#controller.signal;
+    while (!signal.aborted) {
+      const acquired = await this.#tryAcquireOrRenew().catch(() => false);
+      if (signal.aborted) return;
+      if (acquired && !this.#leading) {
+        this.#leading = new AbortController();
+        safely(() => this.#o.onStartedLeading?.(this.#leading!.signal));
+      }
+      if (this.#leading) {
+        await this.#renewLoop();
+        continue;
+      }
+      await sleep(this.#retryMs * (1 + Math.random() * 0.2), signal);
+    }
+  }
+
+  /** While leading: renew every retry period; step down if no renewal succeeds within the deadline. */
+  async #renewLoop(): Promise<void> {
+    const signal = this.#controller.signal;
+    let lastRenew = Date.now();
+    while (!signal.aborted && this.#leading) {
+      if (!(await sleep(this.#retryMs, signal))) return;
+      const renewed = await this.#tryAcquireOrRenew().catch(() => false);
+      if (renewed) lastRenew = Date.now();
+      else if (Date.now() - lastRenew >= this.#deadlineMs || this.#lastLeader !== this.identity) {
+        this.#stepDown();
+        return;
+      }
+    }
+  }
+
+  #stepDown(): void {
+    const leading = this.#leading;
+    if (!leading) return;
+    this.#leading = undefined;
+    leading.abort();
+    safely(() => this.#o.onStoppedLeading?.());
+  }
+
+  #path(name = ''): string {
+    return `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(this.#o.namespace)}/leases${name ? `/${encodeURIComponent(name)}` : ''}`;
+  }
+
+  async #tryAcquireOrRenew(): Promise<boolean> {
+    const kc = this.#o.kubeConfig;
+    const now = Date.now();
+    const leaseSeconds = Math.ceil(this.#durationMs / 1000);
+    const mine: LeaseSpec = {
+      holderIdentity: this.identity,
+      leaseDurationSeconds: leaseSeconds,
+      acquireTime: microTime(now),
+      renewTime: microTime(now),
+      leaseTransitions: 0,
+    };
+    const got = await kubeRequest(kc, 'GET', this.#path(this.#o.name));
+    if (got.status === 404) {
+      const created = await kubeRequest(kc, 'POST', this.#path(), {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: this.#o.name, namespace: this.#o.namespace },
+        spec: mine,
+      });
+      if (created.status !== 201) return false;
+      this.#observe(JSON.stringify(mine), mine.holderIdentity ?? '', now);
+      return true;
+    }
+    if (got.status !== 200 || !got.body) return false;
+    const lease = got.body as unknown as Lease;
+    const spec = lease.spec ?? {};
+    const holder = spec.holderIdentity ?? '';
+    this.#observe(JSON.stringify(spec), holder, now);
+    const held = holder !== '' && holder !== this.identity;
+    const expired = now >= (this.#observed?.at ?? now) + (spec.leaseDurationSeconds ?? 0) * 1000;
+    if (held && !expired) return false;
+    const next: LeaseSpec =
+      holder === this.identity
+        ? { ...spec, renewTime: microTime(now), leaseDurationSeconds: leaseSeconds }
+        : { ...mine, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 };
+    const put = await kubeRequest(kc, 'PUT', this.#path(this.#o.name), { ...lease, spec: next }); // 409 if it changed
+    if (put.status !== 200) return false;
+    this.#observe(JSON.stringify(next), this.identity, now);
+    return true;
+  }
+
+  /** Remembers when the lease record last changed, on this candidate's clock. */
+  #observe(record: string, holder: string, now: number): void {
+    if (this.#observed?.record !== record) this.#observed = { record, at: now };
+    if (holder !== this.#lastLeader) {
+      this.#lastLeader = holder;
+      if (holder) safely(() => this.#o.onNewLeader?.(holder));
+    }
+  }
+
+  async #release(): Promise<void> {
+    const got = await kubeRequest(this.#o.kubeConfig, 'GET', this.#path(this.#o.name)).catch(() => undefined);
+    const lease = got?.body as unknown as Lease | undefined;
+    if (!lease || lease.spec?.holderIdentity !== this.identity) return;
+    await kubeRequest(this.#o.kubeConfig, 'PUT', this.#path(this.#o.name), {
+      ...lease,
+      spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(Date.now()) },
+    }).catch(() => undefined);
+  }
+}
+
+function safely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    /* a callback must not break the election */
+  }
+}

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { attachControlPlane } from '@kwatch/testenv';
+import { expect, inject, it } from 'vitest';
+import { LeaderElector } from '../src/index.ts';
+
+const cp = attachControlPlane(inject('kwatchTestenvState'));
+
+it('3 candidates: never two leaders at once; failover within the lease duration when the leader is killed or stops', async () => {
+  const name = `lease-${randomBytes(3).toString('hex')}`;
+  const intervals: Array<{ who: string; start: number; end?: number }> = [];
+  const electors = ['a', 'b', 'c'].map(
+    (who) =>
+      new LeaderElector({
+        kubeConfig: cp.kubeConfig,
+        namespace: 'default',
+        name,
+        identity: who,
+        leaseDurationSeconds: 2,
+        renewDeadlineSeconds: 1.5,
+        retryPeriodSeconds: 0.25,
+        onStartedLeading: () => intervals.push({ who, start: Date.now() }),
+        onStoppedLeading: () => {
+          const open = intervals.findLast((i) => i.who === who && i.end === undefined);
+          if (open) open.end = Date.now();
+        },
+      }),
+  );
+  let maxLeaders = 0;
+  const sampler = setInterval(() => {
+    maxLeaders = Math.max(maxLeaders, electors.filter((e) => e.isLeader).length);
+  }, 20);
+  const leader = async (timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const leaders = electors.filter((e) => e.isLeader);
+      if (leaders.length === 1) return leaders[0] as LeaderElector;
+      await sleep(20);
+    }
+    throw new Error('no leader');
+  };
+  try {
+    for (const e of electors) void e.run();
+    const first = await leader(5_000);
+    await sleep(2_000); // a few renewals: the leadership holds
+    expect(first.isLeader).toBe(true);
+
+    // Kill the leader: it stops renewing and does not release.
+    const killedAt = Date.now();
+    await first.stop({ release: false });
+    const second = await leader(5_000);
+    const failoverMs = Date.now() - killedAt;
+    expect(second).not.toBe(first);
+    expect(failoverMs).toBeLessThan(2_000 + 1_000); // the lease duration, plus retry periods
+    expect(failoverMs).toBeGreaterThanOrEqual(1_500); // it did wait for the lease to expire
+
+    // Stop the next leader cleanly: it releases, the last candidate takes over at once.
+    const stoppedAt = Date.now();
+    await second.stop();
+    const third = await leader(5_000);
+    expect(Date.now() - stoppedAt).toBeLessThan(1_000);
+    expect(third).not.toBe(second);
+    await third.stop();
+  } finally {
+    clearInterval(sampler);
+    for (const e of electors) await e.stop();
+  }
+  expect(maxLeaders).toBe(1);
+  expect(intervals.map((i) => i.who)).toHaveLength(3);
+  const sorted = [...intervals].sort((x, y) => x.start - y.start);
+  for (let i = 1; i < sorted.length; i++)
+    expect(sorted[i]!.start).toBeGreaterThanOrEqual(sorted[i - 1]!.end ?? Number.POSITIVE_INFINITY);
+}, 60_000);
