@@ -1,0 +1,73 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { WatcherHealth } from '@kwatch/watch-core';
+
+/** What the health server reports about one watch. */
+export interface HealthSource {
+  readonly name: string;
+  health(): WatcherHealth;
+  /** The initial state is complete (or this replica is a leader-election standby). */
+  ready(): boolean;
+}
+
+/** Options of {@link startHealthServer}. */
+export interface HealthServerOptions {
+  /** Port; `0` picks a free one. */
+  readonly port: number;
+  /** Address to bind. Default: `127.0.0.1` (never all interfaces unless asked). */
+  readonly host?: string;
+  /** Alive while an event or bookmark came within this window (or the watch started within it), in ms. Default: `300000`. */
+  readonly livenessWindowMs?: number;
+  readonly sources: () => readonly HealthSource[];
+}
+
+/** A running health server. */
+export interface HealthServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * HTTP health endpoints for a watching process: `/healthz` is 200 while events or
+ * bookmarks keep arriving (not merely while a connection is open), `/readyz` is 200 once
+ * the initial state is complete. Both answer JSON with each watch's health (no secrets).
+ *
+ * @example
+ * ```ts
+ * const server = await startHealthServer({ port: 8080, sources: () => [{ name: 'pods', health: () => w.health(), ready: () => synced }] });
+ * ```
+ */
+export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
+  const started = Date.now();
+  const windowMs = options.livenessWindowMs ?? 300_000;
+  const server: Server = createServer((req, res) => {
+    const sources = options.sources();
+    const now = Date.now();
+    const report = sources.map((s) => ({ name: s.name, ready: s.ready(), ...s.health() }));
+    let ok: boolean;
+    if (req.url === '/healthz') {
+      ok = report.every((r) => r.state !== 'failed' && now - (r.lastEventAt ?? started) < windowMs);
+    } else if (req.url === '/readyz') {
+      ok = report.length > 0 && report.every((r) => r.ready);
+    } else {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ status: ok ? 'ok' : 'unhealthy', watches: report }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
