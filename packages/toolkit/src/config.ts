@@ -65,7 +65,9 @@ export function parseIni(text: string): Record<string, Record<string, string>> {
     }
     const eq = line.indexOf('=');
     if (eq <= 0) throw new ConfigError(`line ${i + 1} is neither [section] nor key = value`, EXIT_CODES.badConfigFile);
-    (out[section] ??= {})[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+    const entries = out[section] ?? {};
+    entries[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+    out[section] = entries;
   }
   return out;
 }
