@@ -47,6 +47,8 @@ export interface ConfigInputs {
   readonly file?: string;
   /** The service account directory. Default: `/var/run/secrets/kubernetes.io/serviceaccount`. */
   readonly serviceAccountDir?: string;
+  /** Fail when no resource is configured. Default: `true`. */
+  readonly requireResource?: boolean;
   /** Settings from command-line flags, the highest layer. */
   readonly flags?: Partial<Pick<WatcherConfig, 'namespace' | 'resources' | 'plugin' | 'logLevel'>>;
 }
@@ -173,7 +175,7 @@ export function loadConfig(inputs: ConfigInputs = {}): WatcherConfig {
     ...(token ? { token } : {}),
     ...(ca ? { ca } : {}),
     ...(namespace ? { namespace } : {}),
-    resources,
+    resources: resources ?? [],
     ...(plugin ? { plugin } : {}),
     logLevel: level as WatcherConfig['logLevel'],
     plugins,

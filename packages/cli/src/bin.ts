@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+import { main } from './main.ts';
+
+let interrupt: () => void = () => {};
+const interrupted = new Promise<void>((resolve) => {
+  interrupt = resolve;
+});
+let count = 0;
+process.on('SIGINT', () => {
+  count += 1;
+  if (count > 1) process.exit(130); // a second Ctrl-C does not wait
+  interrupt();
+});
+process.on('SIGTERM', () => interrupt());
+
+const code = await main(process.argv.slice(2), {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+  colour: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+  env: process.env,
+  interrupted,
+});
+process.exit(code);

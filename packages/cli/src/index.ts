@@ -1,0 +1,3 @@
+export { type Io, main } from './main.ts';
+export { jsonLine, tableHeader, tableLine } from './output.ts';
+export { modelClass, resolveResource } from './resolve.ts';
