@@ -2,8 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { defineResource, ObjectMetaSchema, resourceFromCRD } from '@kwatch/models';
 import { NamespacedWatchables, Watchables } from '@kwatch/models/apps/v1';
-import { Node, Pod, PodList } from '@kwatch/models/v1';
-import { Watcher } from '@kwatch/watch-core';
+import { ConfigMap, Node, Pod, PodList } from '@kwatch/models/v1';
+import { EventListener, StreamWatch } from '@kwatch/toolkit';
+import { dropManagedFields, MultiplexingWatcher, Store, Watcher } from '@kwatch/watch-core';
 import { z } from 'zod';
 
 export async function basics(): Promise<void> {
@@ -44,4 +45,30 @@ export function observability(): void {
   });
   setInterval(() => console.log(watcher.health()), 10_000);
   watcher.stop();
+}
+
+export async function multiplexing(): Promise<void> {
+  const mux = new MultiplexingWatcher({ exceptionCallback: (_mux, _watcher, _error) => false })
+    .addWatcher(new Watcher(Pod, { namespace: 'web' }))
+    .addWatcher(new Watcher(ConfigMap, { namespace: 'web' }));
+  for await (const e of mux.stream()) {
+    if (e.kind === 'Pod') console.log(e.type, e.object.status?.phase);
+    else console.log(e.type, e.object.data);
+  }
+}
+
+export async function toolkit(): Promise<void> {
+  const store = new Store<Pod>({ transform: dropManagedFields });
+  void store.consume(new Watcher(Pod).stream({ markers: true }));
+  await store.ready();
+  store.list('web');
+  class Audit extends EventListener<Pod> {
+    override create(pod: Pod) {
+      console.log('created', pod.metadata?.name);
+    }
+  }
+  await new StreamWatch(Pod, [new Audit()], { namespace: 'web' }).run({
+    healthcheckPort: 8080,
+    leaderElection: { namespace: 'web', name: 'audit' },
+  });
 }
