@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { attachControlPlane } from '@kwatch/testenv';
 import { expect, inject, it } from 'vitest';
@@ -71,3 +73,40 @@ it('3 candidates: never two leaders at once; failover within the lease duration 
   for (let i = 1; i < sorted.length; i++)
     expect(sorted[i]!.start).toBeGreaterThanOrEqual(sorted[i - 1]!.end ?? Number.POSITIVE_INFINITY);
 }, 60_000);
+
+it('a leader process killed with SIGKILL is replaced within the lease duration, never overlapping', async () => {
+  const name = `lease-${randomBytes(3).toString('hex')}`;
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@kwatch/source', join(import.meta.dirname, 'fixtures/candidate.ts'), cp.kubeconfigPath, name, 'doomed'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const childLeading = new Promise<number>((resolve) =>
+    child.stdout?.on('data', (d: Buffer) => resolve(Number(/leading (\d+)/.exec(d.toString())?.[1]))),
+  );
+  await childLeading;
+  let takeover = 0;
+  const survivor = new LeaderElector({
+    kubeConfig: cp.kubeConfig,
+    namespace: 'default',
+    name,
+    identity: 'survivor',
+    leaseDurationSeconds: 2,
+    renewDeadlineSeconds: 1.5,
+    retryPeriodSeconds: 0.25,
+    onStartedLeading: () => {
+      takeover = Date.now();
+    },
+  });
+  void survivor.run();
+  await sleep(1_000);
+  expect(survivor.isLeader).toBe(false); // the child holds the lease
+  const killedAt = Date.now();
+  child.kill('SIGKILL');
+  while (!survivor.isLeader && Date.now() - killedAt < 5_000) await sleep(20);
+  await survivor.stop();
+  expect(takeover).toBeGreaterThanOrEqual(killedAt);
+  expect(takeover - killedAt).toBeLessThan(3_000);
+}, 30_000);
