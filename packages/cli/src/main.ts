@@ -221,7 +221,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
             log('info', `leading ${opts.leaderElect}`);
             streaming = streamOnce(AbortSignal.any([stop.signal, leading]));
           },
-          onStoppedLeading: () => log('warn', `no longer leading ${opts.leaderElect}; standing by`),
+          onStoppedLeading: () => {
+            if (!stop.signal.aborted) log('warn', `no longer leading ${opts.leaderElect}; standing by`);
+          },
         });
         log('info', `waiting for the lease ${opts.leaderElect}`);
         void elector.run();

@@ -72,6 +72,23 @@ describe('the kwatch CLI against the real control plane', () => {
     expect(await interrupt(run.child, run.exited)).toBe(0);
   });
 
+  it('--leader-elect: streams only while holding the lease, releases it on Ctrl-C', async () => {
+    const lease = `cli-${randomBytes(3).toString('hex')}`;
+    const first = kwatch(['namespaces', '-n', 'default', '--leader-elect', lease]);
+    await until(() => first.out.stderr.includes(`leading ${lease}`) && first.out.stdout.includes('Namespace'));
+    const second = kwatch(['namespaces', '-n', 'default', '--leader-elect', lease]);
+    await until(() => second.out.stderr.includes(`waiting for the lease ${lease}`));
+    await sleep(1500);
+    expect(second.out.stderr).not.toContain(`leading ${lease}`);
+    expect(await interrupt(first.child, first.exited)).toBe(0);
+    await until(() => second.out.stderr.includes(`leading ${lease}`) && second.out.stdout.includes('Namespace'), 10_000).catch(
+      (e) => {
+        throw new Error(`${e}: first=${first.out.stderr} second=${second.out.stderr}`);
+      },
+    );
+    expect(await interrupt(second.child, second.exited)).toBe(0);
+  });
+
   it('unknown kinds, missing settings and broken plugins exit with their own codes and a clear message', async () => {
     const unknown = kwatch(['pdos']);
     expect(await unknown.exited).toBe(33);

@@ -8,14 +8,14 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
-/** The real clock. Timers are unref'd: a pending backoff never keeps the process alive by itself. */
+/**
+ * The real clock. Its timers keep the process alive, as they must: a watcher backing off
+ * while the apiserver is down is still working (an unref'd timer let such a process exit
+ * in the middle of `for await`). Every timer is cleared when its stream ends.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
-  },
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 

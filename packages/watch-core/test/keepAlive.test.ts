@@ -1,0 +1,23 @@
+import { spawnSync } from 'node:child_process';
+import { expect, it } from 'vitest';
+
+it('a watcher backing off keeps the process alive (it does not exit in the middle of for await)', () => {
+  // A server that refuses everything: the watcher backs off; after ~1.5 s the script stops it itself.
+  const script = `
+    import { ConfigMap } from '@kwatch/models/v1';
+    import { Watcher } from '@kwatch/watch-core';
+    const transport = { getJson: async () => { throw Object.assign(new Error('refused'), {}); }, openStream: async () => { const { TransportError } = await import('@kwatch/watch-core'); throw new TransportError('NETWORK_ERROR', 'ECONNREFUSED', { retryable: true }); } };
+    const watcher = new Watcher(ConfigMap, { transport, resourceVersion: '1', backoff: { initialMs: 5000, maxMs: 5000 } });
+    setTimeout(() => watcher.stop(), 1500).unref();
+    for await (const e of watcher.stream()) console.log(e.type);
+    console.log('ended cleanly after', watcher.health().consecutiveErrors, 'failure');
+  `;
+  const run = spawnSync(process.execPath, ['--conditions=@kwatch/source', '--input-type=module', '-e', script], {
+    cwd: import.meta.dirname,
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  expect(run.stderr).not.toContain('unsettled top-level await');
+  expect(run.status).toBe(0);
+  expect(run.stdout.trim()).toBe('ended cleanly after 1 failure');
+});
