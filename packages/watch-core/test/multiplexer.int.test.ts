@@ -95,7 +95,7 @@ describe('MultiplexingWatcher on the real control plane', () => {
       .addWatcher(new Watcher(core.ConfigMap, { namespace: ns, kubeConfig }));
     const c = new Collector(m.stream());
     await createConfigMaps(ns, ['still-here']);
-    await c.until((x) => x.items.length === 1);
+    await c.until((x) => x.items.length === 1 && m.culled.length === 1, 20_000, 'the event and the cull');
     expect(culled).toEqual(['Secret: FORBIDDEN']);
     expect(m.culled).toHaveLength(1);
     expect(m.watchers().map((w) => w.target.info.kind)).toEqual(['ConfigMap']);
