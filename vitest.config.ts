@@ -24,7 +24,7 @@ export default defineConfig({
         ...shared,
         test: {
           name: 'integration',
-          include: ['packages/*/test/**/*.int.test.ts', 'examples/**/*.int.test.ts'],
+          include: ['packages/*/test/**/*.int.test.ts', 'examples/**/*.int.test.ts', 'soak/**/*.int.test.ts'],
           globalSetup: ['packages/testenv/src/vitestGlobalSetup.ts'],
           // One shared control plane; files that restart or compact it must not overlap others.
           fileParallelism: false,

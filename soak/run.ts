@@ -5,7 +5,9 @@
 import { parseArgs } from 'node:util';
 import { runSoak } from './soak.ts';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '2' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { minutes: { type: 'string', default: '2' }, json: { type: 'boolean', default: false } },
+});
 const minutes = Number(values.minutes);
 if (!Number.isFinite(minutes) || minutes <= 0) {
   console.error(`--minutes expects a positive number, got '${values.minutes}'`);

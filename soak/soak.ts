@@ -54,8 +54,21 @@ async function soak(cp: ControlPlane, proxy: FaultProxy, seconds: number, log: (
   const core = cp.kubeConfig.makeApiClient(CoreV1Api);
   for (const ns of NAMESPACES) await core.createNamespace({ body: { metadata: { name: ns } } });
   const result: SoakResult = {
-    seconds, operations: 0, failedOperations: 0, events: 0, faults: 0, faultKinds: {}, restarts: 0, compactions: 0,
-    resyncs: 0, objects: 0, lost: 0, duplicates: 0, outOfOrder: 0, p99RecoveryMs: 0, maxRecoveryMs: 0,
+    seconds,
+    operations: 0,
+    failedOperations: 0,
+    events: 0,
+    faults: 0,
+    faultKinds: {},
+    restarts: 0,
+    compactions: 0,
+    resyncs: 0,
+    objects: 0,
+    lost: 0,
+    duplicates: 0,
+    outOfOrder: 0,
+    p99RecoveryMs: 0,
+    maxRecoveryMs: 0,
   };
 
   // The consumer's view, and what it needs to judge duplicates and order.
@@ -66,7 +79,11 @@ async function soak(cp: ControlPlane, proxy: FaultProxy, seconds: number, log: (
   const connectedAt = new Map<string, number[]>();
 
   const proxied = proxy.kubeConfig();
-  const mux = new MultiplexingWatcher({ exceptionCallback: () => true, connectConcurrency: 3, restartBackoff: { initialMs: 200, maxMs: 2000 } });
+  const mux = new MultiplexingWatcher({
+    exceptionCallback: () => true,
+    connectConcurrency: 3,
+    restartBackoff: { initialMs: 200, maxMs: 2000 },
+  });
   for (const kind of [ConfigMap, Secret, ServiceAccount]) {
     mux.addWatcher(
       new Watcher(kind as typeof ConfigMap, {
@@ -89,7 +106,8 @@ async function soak(cp: ControlPlane, proxy: FaultProxy, seconds: number, log: (
         continue;
       }
       result.events += 1;
-      const meta = (e.object as { metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string } }).metadata ?? {};
+      const meta =
+        (e.object as { metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string } }).metadata ?? {};
       const key = `${e.kind}/${meta.namespace}/${meta.name}`;
       const id = `${e.kind}/${meta.uid}/${meta.resourceVersion}/${e.type}`;
       const inSync = syncing.has(e.kind);
@@ -206,7 +224,10 @@ async function soak(cp: ControlPlane, proxy: FaultProxy, seconds: number, log: (
     ]);
     lists.forEach((list, i) => {
       for (const o of list.items) {
-        out.set(`${KINDS[i]}/${o.metadata?.namespace}/${o.metadata?.name}`, { uid: o.metadata?.uid ?? '', rv: o.metadata?.resourceVersion ?? '' });
+        out.set(`${KINDS[i]}/${o.metadata?.namespace}/${o.metadata?.name}`, {
+          uid: o.metadata?.uid ?? '',
+          rv: o.metadata?.resourceVersion ?? '',
+        });
       }
     });
     return out;
@@ -231,20 +252,37 @@ async function soak(cp: ControlPlane, proxy: FaultProxy, seconds: number, log: (
   mux.stop();
   await consuming;
   recoveries.sort((a, b) => a - b);
-  result.p99RecoveryMs = recoveries.length ? (recoveries[Math.min(recoveries.length - 1, Math.floor(recoveries.length * 0.99))] as number) : 0;
+  result.p99RecoveryMs = recoveries.length
+    ? (recoveries[Math.min(recoveries.length - 1, Math.floor(recoveries.length * 0.99))] as number)
+    : 0;
   result.maxRecoveryMs = recoveries.at(-1) ?? 0;
   return result;
 }
 
-async function create(core: CoreV1Api, kind: KindName, namespace: string, metadata: { name: string; labels: Record<string, string> }) {
-  if (kind === 'ConfigMap') await core.createNamespacedConfigMap({ namespace, body: { metadata, data: { n: metadata.labels.n ?? '' } } });
-  else if (kind === 'Secret') await core.createNamespacedSecret({ namespace, body: { metadata, stringData: { n: metadata.labels.n ?? '' } } });
+async function create(
+  core: CoreV1Api,
+  kind: KindName,
+  namespace: string,
+  metadata: { name: string; labels: Record<string, string> },
+) {
+  if (kind === 'ConfigMap')
+    await core.createNamespacedConfigMap({ namespace, body: { metadata, data: { n: metadata.labels.n ?? '' } } });
+  else if (kind === 'Secret')
+    await core.createNamespacedSecret({ namespace, body: { metadata, stringData: { n: metadata.labels.n ?? '' } } });
   else await core.createNamespacedServiceAccount({ namespace, body: { metadata } });
 }
 
-async function replace(core: CoreV1Api, kind: KindName, namespace: string, name: string, metadata: { name: string; labels: Record<string, string> }) {
-  if (kind === 'ConfigMap') await core.replaceNamespacedConfigMap({ namespace, name, body: { metadata, data: { n: metadata.labels.n ?? '' } } });
-  else if (kind === 'Secret') await core.replaceNamespacedSecret({ namespace, name, body: { metadata, stringData: { n: metadata.labels.n ?? '' } } });
+async function replace(
+  core: CoreV1Api,
+  kind: KindName,
+  namespace: string,
+  name: string,
+  metadata: { name: string; labels: Record<string, string> },
+) {
+  if (kind === 'ConfigMap')
+    await core.replaceNamespacedConfigMap({ namespace, name, body: { metadata, data: { n: metadata.labels.n ?? '' } } });
+  else if (kind === 'Secret')
+    await core.replaceNamespacedSecret({ namespace, name, body: { metadata, stringData: { n: metadata.labels.n ?? '' } } });
   else await core.replaceNamespacedServiceAccount({ namespace, name, body: { metadata } });
 }
 

@@ -114,7 +114,7 @@ const positiveInt = z
 const nonEmpty = z.string(expect('a non-empty string')).min(1, expect('a non-empty string'));
 const positiveMs = z.number(expect('a positive number of milliseconds')).positive(expect('a positive number of milliseconds'));
 
-const WatcherOptionsSchema = z.object({
+const WatcherOptionsSchema = z.strictObject({
   namespace: z.string(expect('a string')).optional(),
   labelSelector: z.string(expect('a string')).optional(),
   fieldSelector: z.string(expect('a string')).optional(),
@@ -132,7 +132,7 @@ const WatcherOptionsSchema = z.object({
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'an AbortSignal').optional(),
   inactivityTimeoutMs: positiveMs.optional(),
   backoff: z
-    .object({
+    .strictObject({
       initialMs: positiveMs.optional(),
       maxMs: positiveMs.optional(),
       factor: z.number(expect('a number >= 1')).min(1, expect('a number >= 1')).optional(),
@@ -144,9 +144,13 @@ const WatcherOptionsSchema = z.object({
   pageSize: positiveInt.optional(),
   watchList: z.union([z.literal('auto'), z.boolean()], expect("'auto', true or false")).optional(),
   hooks: z
-    .record(
-      z.string(),
-      z.custom<(...args: never[]) => void>((v) => typeof v === 'function', 'a function'),
+    .strictObject(
+      Object.fromEntries(
+        ['connected', 'reconnecting', 'relisted', 'bookmark', 'error'].map((name) => [
+          name,
+          z.custom<(...args: never[]) => void>((v) => typeof v === 'function', 'a function').optional(),
+        ]),
+      ),
     )
     .optional(),
   transport: z
@@ -155,7 +159,7 @@ const WatcherOptionsSchema = z.object({
   clock: z.custom<Clock>((v) => typeof (v as Clock)?.setTimeout === 'function', 'a Clock').optional(),
 });
 
-const StreamOptionsSchema = z.object({
+const StreamOptionsSchema = z.strictObject({
   manageResourceVersion: z.boolean(expect('true or false')).optional(),
   quitOnTimeout: z.boolean(expect('true or false')).optional(),
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'an AbortSignal').optional(),
@@ -179,10 +183,16 @@ function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const path = issue?.path.join('.') ?? '';
-  const unknownKey = issue?.code === 'unrecognized_keys' ? ` (unknown option ${issue.keys.join(', ')})` : '';
+  if (issue?.code === 'unrecognized_keys') {
+    const where = path ? ` in \`${path}\`` : '';
+    throw new KwatchError(
+      'INVALID_OPTION',
+      `Unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `\`${k}\``).join(', ')}${where}`,
+    );
+  }
   throw new KwatchError(
     'INVALID_OPTION',
-    `Expected \`${path}\` to be ${issue?.message ?? 'valid'}, got ${show((issue as { input?: unknown })?.input)}${unknownKey}`,
+    `Expected \`${path}\` to be ${issue?.message ?? 'valid'}, got ${show((issue as { input?: unknown })?.input)}`,
   );
 }
 
