@@ -29,8 +29,8 @@ interface Stream {
  * A fault-injecting HTTPS proxy in front of the real kube-apiserver, for tests. It
  * forwards requests (authenticated by bearer token: use the `admin-token` or
  * `restricted-token` identities) and, on command, cuts watch connections (also in the
- * middle of a line), stalls them (half-open: open, silent), answers 500/429/410 with a
- * Status body and Retry-After, or corrupts the next line of every watch.
+ * middle of a line), stalls them (half-open: open, silent), delays them, answers
+ * 500/429/410 with a Status body and Retry-After, or corrupts the next line of every watch.
  *
  * @example
  * ```ts
@@ -47,6 +47,7 @@ export class FaultProxy {
   readonly #streams = new Set<Stream>();
   readonly #failures: InjectedFailure[] = [];
   #corruptNext = false;
+  #delayMs = 0;
   /** Requests received, by path and query, for assertions. */
   readonly requests: string[] = [];
 
@@ -100,6 +101,11 @@ export class FaultProxy {
   stall(): number {
     for (const s of this.#streams) s.stalled = true;
     return this.#streams.size;
+  }
+
+  /** Delays every watch line forwarded from now on by `ms` (0 turns it off): a slow network. */
+  delay(ms: number): void {
+    this.#delayMs = ms;
   }
 
   /** Replaces the next line of each open watch with a malformed one. */
@@ -183,7 +189,8 @@ export class FaultProxy {
       const parts = (s.pending + chunk).split('\n');
       s.pending = parts.pop() ?? '';
       for (const line of parts) s.queue.push(line);
-      this.#flush(s);
+      if (this.#delayMs > 0) setTimeout(() => this.#flush(s), this.#delayMs);
+      else this.#flush(s);
     });
     upstream.on('end', () => {
       this.#flush(s);

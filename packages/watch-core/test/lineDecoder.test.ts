@@ -55,6 +55,28 @@ describe('LineSplitter (property)', () => {
     expect(split.pendingBytes).toBe(0);
   });
 
+  it('any line over the limit is LINE_TOO_LONG, however it is split, and memory is released', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer({ min: 1, max: 200 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        (limit, extra, cuts) => {
+          const split = new LineSplitter(limit);
+          const bytes = Buffer.from(`${'x'.repeat(limit + extra)}\n`);
+          let error: unknown;
+          try {
+            for (const c of chunked(bytes, cuts)) split.push(c);
+          } catch (e) {
+            error = e;
+          }
+          expect(error).toMatchObject({ code: 'LINE_TOO_LONG' });
+          expect(split.pendingBytes).toBe(0);
+        },
+      ),
+    );
+  });
+
   it('drops \\r before \\n and empty lines', () => {
     const split = new LineSplitter();
     expect(split.push(Buffer.from('a\r\n\n\r\nb\n'))).toEqual(['a', 'b']);

@@ -141,6 +141,27 @@ describe('recovery through faults, against the real apiserver', () => {
     await c.done;
   });
 
+  it('a slow network (every line delayed 300 ms) delays events but loses and repeats nothing', async () => {
+    const ns = await freshNamespace();
+    const { watcher, errors } = watched(ns);
+    const c = new Collector(watcher.stream());
+    await createConfigMaps(ns, ['a']);
+    await c.until((x) => x.lines.includes('ADDED a'));
+    proxy.delay(300);
+    try {
+      const t0 = Date.now();
+      await createConfigMaps(ns, ['slow']);
+      await c.until((x) => x.lines.includes('ADDED slow'));
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+    } finally {
+      proxy.delay(0);
+    }
+    expectOnce(c, ['ADDED a', 'ADDED slow']);
+    expect(errors).toEqual([]);
+    watcher.stop();
+    await c.done;
+  });
+
   it('a corrupted line is an error (never dropped): the stream reconnects and the event arrives once', async () => {
     const ns = await freshNamespace();
     const { watcher, errors } = watched(ns);
