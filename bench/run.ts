@@ -2,11 +2,14 @@
  * pnpm bench [--json] [scenario]: runs the benchmarks and prints a table, or one JSON object per line.
  */
 import { parseArgs } from 'node:util';
+import { runDecode } from './decode.ts';
 import { runModelDecode } from './model-decode.ts';
 import { runMuxFairness } from './mux-fairness.ts';
 import { runStoreMemory } from './store-memory.ts';
 
 const scenarios: Record<string, () => Promise<object[]> | object[]> = {
+  decode: () => runDecode(),
+  'slow-consumer': () => runDecode({ slow: true }),
   'model-decode': () => runModelDecode(),
   'mux-fairness': () => runMuxFairness(),
   'store-memory': () => runStoreMemory(),

@@ -20,7 +20,8 @@ export type KwatchErrorCode =
   | 'TLS_ERROR'
   | 'ABORTED'
   | 'ALREADY_STREAMING'
-  | 'TIMEOUT';
+  | 'TIMEOUT'
+  | 'CREDENTIALS_ERROR';
 
 /**
  * The base of every error kwatch throws or reports. `code` is stable; `retryable` says

@@ -67,7 +67,18 @@ export function kubeConfigTransport(kc: KubeConfig): WatchTransport {
     const url = `${cluster.server.replace(/\/+$/, '')}${path}${qs ? `?${qs}` : ''}`;
     const where = `GET ${path}`;
     const ctx = new RequestContext(url, HttpMethod.GET);
-    await kc.applySecurityAuthentication(ctx);
+    try {
+      await kc.applySecurityAuthentication(ctx);
+    } catch (err) {
+      // The kubeconfig could not produce credentials or TLS settings (an exec plugin failed, plain HTTP
+      // without an explicit insecure setting, unreadable files): retrying the same config will not help.
+      const why = String((err as Error)?.message ?? err)
+        .split('\n')[0]
+        ?.slice(0, 200);
+      throw new KwatchError('CREDENTIALS_ERROR', `${where}: the kubeconfig could not prepare the request: ${why}`, {
+        retryable: false,
+      });
+    }
     const dispatcher = ctx.getDispatcher();
     try {
       const res = await abortable(

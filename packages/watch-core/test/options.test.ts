@@ -60,3 +60,22 @@ describe('every bad option is a typed error naming the option and what was expec
     await first.return(undefined);
   });
 });
+
+describe('a kubeconfig that cannot prepare requests', () => {
+  it('fails the stream at once with CREDENTIALS_ERROR instead of retrying forever', async () => {
+    const { KubeConfig } = await import('@kubernetes/client-node');
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'plain', server: 'http://127.0.0.1:9' }],
+      users: [{ name: 'u' }],
+      contexts: [{ name: 'c', cluster: 'plain', user: 'u' }],
+      currentContext: 'c',
+    });
+    const stream = new Watcher(ConfigMap, { kubeConfig: kc }).stream();
+    await expect(stream.next()).rejects.toMatchObject({
+      code: 'CREDENTIALS_ERROR',
+      retryable: false,
+      message: expect.stringContaining('HTTP protocol is not allowed when skipTLSVerify is not set or false'),
+    });
+  });
+});

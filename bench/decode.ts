@@ -1,0 +1,60 @@
+/**
+ * decode / slow-consumer: a stream server in its own process sends N realistic Pod events as fast
+ * as they are read; each client runs in a process of its own; implementations alternate run by
+ * run; medians. `slow` makes the consumer sleep 1 ms every 10 events.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const node = process.execPath;
+const flags = ['--conditions=@kwatch/source'];
+
+async function startServer(events: number) {
+  const child = spawn(node, [...flags, join(import.meta.dirname, 'stream-server.ts'), String(events)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
+  return { port, stop: () => child.kill() };
+}
+
+export async function runDecode(options: { events?: number; rounds?: number; slow?: boolean } = {}): Promise<object[]> {
+  const events = options.events ?? (options.slow ? 20_000 : 100_000);
+  const rounds = options.rounds ?? 3;
+  const server = await startServer(events);
+  const impls = ['raw', 'kwatch', 'client-node'];
+  const samples: Record<string, Array<{ ms: number; cpuMs: number; peakRssMB: number }>> = {};
+  try {
+    for (let r = 0; r < rounds; r++) {
+      for (const impl of r % 2 === 0 ? impls : [...impls].reverse()) {
+        const out = execFileSync(
+          node,
+          [...flags, join(import.meta.dirname, 'decode-client.ts'), impl, server.port, String(events), options.slow ? '10' : '0'],
+          {
+            encoding: 'utf8',
+          },
+        );
+        const list = samples[impl] ?? [];
+        samples[impl] = list;
+        list.push(JSON.parse(out.trim()));
+      }
+    }
+  } finally {
+    server.stop();
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  return impls.map((impl) => {
+    const s = samples[impl] ?? [];
+    const ms = median(s.map((x) => x.ms));
+    const cpuMs = median(s.map((x) => x.cpuMs));
+    return {
+      scenario: options.slow ? 'slow-consumer' : 'decode',
+      impl,
+      events,
+      eventsPerSec: Math.round((events / ms) * 1000),
+      cpuSecPer100k: Number(((cpuMs / 1000) * (100_000 / events)).toFixed(2)),
+      peakRssMB: median(s.map((x) => x.peakRssMB)),
+      rounds,
+    };
+  });
+}
