@@ -326,7 +326,8 @@ export class Machine<T> {
           state.sync.objects += 1;
           this.#pushDiff(items, this.#s.known.listed(object, meta, this.#tombstone));
         } else {
-          this.#s.known.observe(type, meta);
+          // Only a managed stream resyncs, so only it needs to remember what it delivered.
+          if (this.#c.manage) this.#s.known.observe(type, meta);
           items.push(new WatchEvent(type, this.#c.decode(object)));
         }
         return;
