@@ -4,10 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { attachControlPlane } from '@kwatch/testenv';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { attachControlPlane, installCRD } from '@kwatch/testenv';
 import { describe, expect, inject, it } from 'vitest';
-import { parse } from 'yaml';
 
 const cp = attachControlPlane(inject('kwatchTestenvState'));
 const core = cp.kubeConfig.makeApiClient(CoreV1Api);
@@ -96,35 +95,18 @@ describe('examples/', () => {
 
   it('custom-resource.ts', async () => {
     const file = join(import.meta.dirname, '../packages/models/test/fixtures/crontab-crd.yaml');
-    await cp.kubeConfig
-      .makeApiClient(ApiextensionsV1Api)
-      .createCustomResourceDefinition({ body: parse(readFileSync(file, 'utf8')) })
-      .catch((e: { code?: number }) => {
-        if (e.code !== 409) throw e;
-      });
+    const crd = await installCRD(cp, readFileSync(file, 'utf8'));
     const ns = await namespaceWith([]);
-    const objects = cp.kubeConfig.makeApiClient(CustomObjectsApi);
-    for (let i = 0; i < 50; i++) {
-      const ok = await objects
-        .createNamespacedCustomObject({
-          group: 'stable.example.com',
-          version: 'v1',
-          plural: 'crontabs',
-          namespace: ns,
-          body: {
-            apiVersion: 'stable.example.com/v1',
-            kind: 'CronTab',
-            metadata: { name: 'nightly' },
-            spec: { cronSpec: '0 3 * * *' },
-          },
-        })
-        .then(
-          () => true,
-          () => false,
-        );
-      if (ok) break;
-      await sleep(100);
-    }
+    await cp.kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+      ...crd,
+      namespace: ns,
+      body: {
+        apiVersion: 'stable.example.com/v1',
+        kind: 'CronTab',
+        metadata: { name: 'nightly' },
+        spec: { cronSpec: '0 3 * * *' },
+      },
+    });
     const r = run('custom-resource.ts', [file, '2']);
     expect(await r.code, r.out.stderr).toBe(0);
     expect(r.out.stdout).toContain(`ADDED ${ns}/nightly runs 0 3 * * *`);

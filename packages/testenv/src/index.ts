@@ -15,6 +15,7 @@ export {
   startControlPlane,
   USERS,
 } from './controlPlane.ts';
+export { type InstalledCrd, installCRD } from './crd.ts';
 export { TestenvError, type TestenvErrorCode } from './errors.ts';
 export { FaultProxy, type InjectedFailure, startFaultProxy } from './faultProxy.ts';
 export { cacheDir } from './paths.ts';

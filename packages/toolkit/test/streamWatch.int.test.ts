@@ -2,12 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kwatch/models';
 import { ConfigMap } from '@kwatch/models/v1';
-import { attachControlPlane } from '@kwatch/testenv';
+import { attachControlPlane, installCRD } from '@kwatch/testenv';
 import { describe, expect, inject, it } from 'vitest';
-import { parse } from 'yaml';
 import { EventListener, StreamWatch } from '../src/index.ts';
 
 const cp = attachControlPlane(inject('kwatchTestenvState'));
@@ -74,33 +73,18 @@ describe('StreamWatch', () => {
 
   it('watches a target from a CRD YAML file, across all namespaces, for `timeout` seconds', async () => {
     const file = join(import.meta.dirname, '../../models/test/fixtures/crontab-crd.yaml');
-    const ext = cp.kubeConfig.makeApiClient(ApiextensionsV1Api);
-    await ext.createCustomResourceDefinition({ body: parse(readFileSync(file, 'utf8')) }).catch((e: { code?: number }) => {
-      if (e.code !== 409) throw e;
-    });
-    const objects = cp.kubeConfig.makeApiClient(CustomObjectsApi);
+    const crd = await installCRD(cp, readFileSync(file, 'utf8'));
     const ns = await freshNamespace();
-    for (let i = 0; i < 50; i++) {
-      const ok = await objects
-        .createNamespacedCustomObject({
-          group: 'stable.example.com',
-          version: 'v1',
-          plural: 'crontabs',
-          namespace: ns,
-          body: {
-            apiVersion: 'stable.example.com/v1',
-            kind: 'CronTab',
-            metadata: { name: 'from-yaml' },
-            spec: { cronSpec: '* * * * *' },
-          },
-        })
-        .then(
-          () => true,
-          () => false,
-        );
-      if (ok) break;
-      await sleep(100);
-    }
+    await cp.kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+      ...crd,
+      namespace: ns,
+      body: {
+        apiVersion: 'stable.example.com/v1',
+        kind: 'CronTab',
+        metadata: { name: 'from-yaml' },
+        spec: { cronSpec: '* * * * *' },
+      },
+    });
     const names: string[] = [];
     class Names extends EventListener<KubernetesObject> {
       override create(o: KubernetesObject) {

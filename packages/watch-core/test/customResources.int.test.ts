@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiextensionsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import { resourceFromCRD } from '@kwatch/models';
+import { installCRD } from '@kwatch/testenv';
 import { beforeAll, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { Watcher } from '../src/index.ts';
 import { Collector, cp, freshNamespace } from './helpers.ts';
 
@@ -13,20 +12,7 @@ const CronTab = resourceFromCRD(crdYaml);
 const objects = cp.kubeConfig.makeApiClient(CustomObjectsApi);
 
 beforeAll(async () => {
-  const ext = cp.kubeConfig.makeApiClient(ApiextensionsV1Api);
-  await ext.createCustomResourceDefinition({ body: parse(crdYaml) }).catch((e: { code?: number }) => {
-    if (e.code !== 409) throw e;
-  });
-  // Wait until the new resource is served.
-  for (let i = 0; i < 100; i++) {
-    const ok = await objects.listClusterCustomObject({ group: 'stable.example.com', version: 'v1', plural: 'crontabs' }).then(
-      () => true,
-      () => false,
-    );
-    if (ok) return;
-    await sleep(100);
-  }
-  throw new Error('crontabs never became available');
+  await installCRD(cp, crdYaml);
 });
 
 async function createCronTab(namespace: string, name: string) {
