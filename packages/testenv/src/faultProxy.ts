@@ -44,6 +44,8 @@ interface Stream {
 export class FaultProxy {
   readonly #server: Server;
   readonly #cp: ControlPlane;
+  /** The apiserver's CA, read once (not on every forwarded request). */
+  readonly #ca: Buffer;
   readonly #streams = new Set<Stream>();
   readonly #failures: InjectedFailure[] = [];
   #corruptNext = false;
@@ -55,6 +57,7 @@ export class FaultProxy {
   constructor(server: Server, cp: ControlPlane) {
     this.#server = server;
     this.#cp = cp;
+    this.#ca = readFileSync(cp.state.tls.caFile);
   }
 
   /** `https://127.0.0.1:<port>`. */
@@ -140,7 +143,7 @@ export class FaultProxy {
         path: url,
         method: req.method,
         headers,
-        ca: readFileSync(state.tls.caFile),
+        ca: this.#ca,
         agent: false,
       },
       (upstream) => {

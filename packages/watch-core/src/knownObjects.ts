@@ -1,10 +1,10 @@
 import type { WatchEventType } from './events.ts';
 
 interface Meta {
-  name?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
+  name?: string | undefined;
+  namespace?: string | undefined;
+  uid?: string | undefined;
+  resourceVersion?: string | undefined;
 }
 interface Known {
   readonly uid: string | undefined;
@@ -73,7 +73,8 @@ export class KnownObjects {
   }
 }
 
-function keyOf(meta: Meta | undefined): string {
+/** The key of an object: `namespace/name` (`/name` when cluster-scoped). */
+export function keyOf(meta: Meta | undefined): string {
   return `${meta?.namespace ?? ''}/${meta?.name ?? ''}`;
 }
 

@@ -3,7 +3,7 @@ import type { Backoff } from './backoff.ts';
 import { type Clock, sleep } from './clock.ts';
 import { apiErrorFrom, DecodeError, TransportError } from './errors.ts';
 import { WatchEvent, type WatchMarker } from './events.ts';
-import { type DiffEvent, KnownObjects } from './knownObjects.ts';
+import { type DiffEvent, KnownObjects, splitKey } from './knownObjects.ts';
 import { LineSplitter, parseWatchLine } from './lineDecoder.ts';
 import type { WatcherHooks } from './options.ts';
 import type { StreamBody, WatchTransport } from './transport.ts';
@@ -242,10 +242,9 @@ export class Machine<T> {
   }
 
   readonly #tombstone = (key: string, known: { uid: string | undefined; resourceVersion: string | undefined }): object => {
-    const slash = key.indexOf('/');
-    const namespace = key.slice(0, slash);
+    const { namespace, name } = splitKey(key);
     const { info } = this.#c.target;
-    const metadata: Record<string, string> = { name: key.slice(slash + 1) };
+    const metadata: Record<string, string> = { name };
     if (namespace) metadata.namespace = namespace;
     if (known.uid) metadata.uid = known.uid;
     if (known.resourceVersion) metadata.resourceVersion = known.resourceVersion;

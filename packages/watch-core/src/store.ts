@@ -1,4 +1,5 @@
 import { isMarker, type WatchEvent, type WatchMarker } from './events.ts';
+import { keyOf } from './knownObjects.ts';
 
 /** Options of {@link Store}. */
 export interface StoreOptions<T, S> {
@@ -55,7 +56,7 @@ export class Store<T extends Keyed, S extends Keyed = T> {
 
   /** The object `name` in `namespace` (`undefined` namespace for cluster-scoped kinds). */
   get(namespace: string | undefined, name: string): S | undefined {
-    return this.#objects.get(`${namespace ?? ''}/${name}`);
+    return this.#objects.get(keyOf({ namespace, name }));
   }
 
   /** Every object, or those of one namespace. */
@@ -94,8 +95,7 @@ export class Store<T extends Keyed, S extends Keyed = T> {
   }
 
   #applyTo(map: Map<string, S>, e: WatchEvent<T>): void {
-    const meta = e.object.metadata;
-    const key = `${meta?.namespace ?? ''}/${meta?.name ?? ''}`;
+    const key = keyOf(e.object.metadata);
     if (e.type === 'DELETED') map.delete(key);
     else map.set(key, this.#transform ? this.#transform(e.object) : (e.object as unknown as S));
   }
