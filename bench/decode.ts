@@ -18,11 +18,13 @@ async function startServer(events: number) {
   return { port, stop: () => child.kill() };
 }
 
-export async function runDecode(options: { events?: number; rounds?: number; slow?: boolean } = {}): Promise<object[]> {
+export async function runDecode(
+  options: { events?: number; rounds?: number; slow?: boolean; impls?: readonly string[] } = {},
+): Promise<object[]> {
   const events = options.events ?? (options.slow ? 20_000 : 100_000);
   const rounds = options.rounds ?? 5;
   const server = await startServer(events);
-  const impls = ['raw', 'kwatch', 'client-node'];
+  const impls = options.impls ?? ['raw', 'kwatch', 'client-node'];
   const samples: Record<string, Array<{ ms: number; cpuMs: number; peakRssMB: number }>> = {};
   try {
     for (let r = 0; r < rounds; r++) {

@@ -1,29 +1,47 @@
 /**
- * pnpm bench [--json] [scenario]: runs the benchmarks and prints a table, or one JSON object per line.
+ * pnpm bench [--json] [--rounds N] [--impl a,b] [scenario ...]: runs the benchmarks and prints a
+ * table, or one JSON object per line. Scenarios on the real control plane start their own.
  */
 import { parseArgs } from 'node:util';
 import { runDecode } from './decode.ts';
 import { runModelDecode } from './model-decode.ts';
 import { runMuxFairness } from './mux-fairness.ts';
 import { runStoreMemory } from './store-memory.ts';
+import { runSync } from './sync.ts';
+
+const { values, positionals } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    impl: { type: 'string' },
+  },
+  allowPositionals: true,
+});
+const rounds = values.rounds === undefined ? undefined : Number(values.rounds);
+if (rounds !== undefined && !(Number.isInteger(rounds) && rounds > 0)) {
+  console.error(`--rounds expects a positive integer, got '${values.rounds}'`);
+  process.exit(2);
+}
+const common = { ...(rounds ? { rounds } : {}), ...(values.impl ? { impls: values.impl.split(',') as never } : {}) };
 
 const scenarios: Record<string, () => Promise<object[]> | object[]> = {
-  decode: () => runDecode(),
-  'slow-consumer': () => runDecode({ slow: true }),
+  decode: () => runDecode(common),
+  'slow-consumer': () => runDecode({ ...common, slow: true }),
+  sync: () => runSync(common),
   'model-decode': () => runModelDecode(),
   'mux-fairness': () => runMuxFairness(),
   'store-memory': () => runStoreMemory(),
 };
 
-const { values, positionals } = parseArgs({ options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
 const chosen = positionals.length > 0 ? positionals : Object.keys(scenarios);
 for (const name of chosen) {
-  const run = scenarios[name];
-  if (!run) {
+  if (!scenarios[name]) {
     console.error(`unknown scenario '${name}'; known: ${Object.keys(scenarios).join(', ')}`);
     process.exit(2);
   }
-  const rows = await run();
+}
+for (const name of chosen) {
+  const rows = await (scenarios[name] as () => Promise<object[]>)();
   if (values.json) for (const r of rows) console.log(JSON.stringify(r));
   else console.table(rows);
 }

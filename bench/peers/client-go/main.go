@@ -1,0 +1,73 @@
+// Sync benchmark peer: client-go's reflector, through a SharedIndexInformer over ConfigMaps in
+// one namespace. Usage: client-go-peer <namespace> <objects> <updates>; KUBECONFIG names the cluster.
+// Prints `ready`, then `synced <n>` once the informer has synced, then `done <n>` after <updates>
+// modifications, then waits for stdin to close.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"sync/atomic"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+func must(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func main() {
+	ns := os.Args[1]
+	objects, err := strconv.Atoi(os.Args[2])
+	must(err)
+	updates, err := strconv.Atoi(os.Args[3])
+	must(err)
+	config, err := clientcmd.BuildConfigFromFlags("", os.Getenv("KUBECONFIG"))
+	must(err)
+	// client-go's defaults throttle clients at 5 QPS; a watch is one request, so they do not matter here.
+	clientset, err := kubernetes.NewForConfig(config)
+	must(err)
+	factory := informers.NewSharedInformerFactoryWithOptions(clientset, 0, informers.WithNamespace(ns))
+	informer := factory.Core().V1().ConfigMaps().Informer()
+	var added, modified atomic.Int64
+	done := make(chan struct{})
+	_, err = informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: func(obj interface{}) {
+			if cm, ok := obj.(*corev1.ConfigMap); ok && cm.Name != "" {
+				added.Add(1)
+			}
+		},
+		UpdateFunc: func(_, obj interface{}) {
+			if cm, ok := obj.(*corev1.ConfigMap); ok && cm.Name != "" {
+				if modified.Add(1) == int64(updates) {
+					close(done)
+				}
+			}
+		},
+	})
+	must(err)
+	stop := make(chan struct{})
+	fmt.Println("ready")
+	factory.Start(stop)
+	if !cache.WaitForCacheSync(stop, informer.HasSynced) {
+		must(fmt.Errorf("cache did not sync"))
+	}
+	n := len(informer.GetStore().ListKeys())
+	fmt.Printf("synced %d\n", n)
+	if n != objects {
+		fmt.Fprintf(os.Stderr, "expected %d objects, got %d\n", objects, n)
+	}
+	<-done
+	fmt.Printf("done %d %d\n", modified.Load(), added.Load())
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	close(stop)
+}

@@ -1,0 +1,167 @@
+/**
+ * sync: on a real control plane (kube-apiserver + etcd, default flags: watch cache on), the
+ * initial sync of N ConfigMaps (~1.5 KB each) in one namespace and then M updates observed, for
+ * kwatch (Watcher; and Watcher + Store), client-node's informer, client-go's informer
+ * (reflector), kube-rs's watcher and the Python client's list + watch. Each peer is a process of
+ * its own speaking the line protocol of bench/peers/node/protocol.ts; its CPU and peak RSS are read
+ * from /proc, so every language is measured the same way. Implementations alternate run by run.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { startControlPlane } from '@kwatch/testenv';
+import { Writer } from './cluster.ts';
+import { type BuiltPeer, buildPeer, peerCommand } from './peers/build.ts';
+import { cpuSeconds, peakRssMB, rssMB } from './procstat.ts';
+
+const IMPLS = ['kwatch', 'kwatch-store', 'client-node', 'client-go', 'kube-rs', 'python'] as const;
+type Impl = (typeof IMPLS)[number];
+
+function command(impl: Impl): [string, string[]] {
+  const node = (file: string, ...extra: string[]): [string, string[]] => [
+    process.execPath,
+    ['--conditions=@kwatch/source', join(import.meta.dirname, 'peers', 'node', file), ...extra],
+  ];
+  if (impl === 'kwatch') return node('kwatch.ts');
+  if (impl === 'kwatch-store') return node('kwatch.ts');
+  if (impl === 'client-node') return node('client-node.ts');
+  return peerCommand(impl);
+}
+
+class Peer {
+  readonly child: ChildProcess;
+  readonly #lines: string[] = [];
+  #waiters: Array<() => void> = [];
+  #exited: string | undefined;
+
+  constructor(impl: Impl, kubeconfig: string, args: string[]) {
+    const [cmd, lead] = command(impl);
+    this.child = spawn(cmd, [...lead, ...args, ...(impl === 'kwatch-store' ? ['store'] : [])], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, KUBECONFIG: kubeconfig },
+    });
+    createInterface({ input: this.child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      this.#lines.push(line);
+      for (const w of this.#waiters.splice(0)) w();
+    });
+    this.child.on('exit', (code, signal) => {
+      this.#exited = `${impl} exited (${code ?? signal})`;
+      for (const w of this.#waiters.splice(0)) w();
+    });
+  }
+
+  /** Resolves with the words of the next line starting with `word`. */
+  async expect(word: string, timeoutMs = 300_000): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.#lines.findIndex((l) => l.split(' ')[0] === word);
+      if (i >= 0) return (this.#lines.splice(0, i + 1).pop() as string).split(' ').slice(1);
+      if (this.#exited) throw new Error(`${this.#exited} before '${word}'`);
+      if (Date.now() > deadline) throw new Error(`no '${word}' within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        setTimeout(resolve, 1000).unref();
+      });
+    }
+  }
+
+  async finish(): Promise<void> {
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.stdin?.end();
+    await exited;
+  }
+}
+
+interface Sample {
+  syncMs: number;
+  syncCpuSec: number;
+  updatesMs: number;
+  lagMs: number;
+  updatesCpuSec: number;
+  peakRssMB: number;
+  readyRssMB: number;
+}
+
+export async function runSync(
+  options: { objects?: number; updates?: number; rounds?: number; impls?: readonly Impl[]; log?: (s: string) => void } = {},
+): Promise<object[]> {
+  const objects = options.objects ?? 10_000;
+  const updates = options.updates ?? 5_000;
+  const rounds = options.rounds ?? 3;
+  const impls = options.impls ?? IMPLS;
+  const log = options.log ?? ((s: string) => console.error(`bench sync: ${s}`));
+  for (const impl of impls) if (['client-go', 'kube-rs', 'python'].includes(impl)) await buildPeer(impl as BuiltPeer);
+  log('starting a control plane');
+  const cp = await startControlPlane({ onProgress: log });
+  const writer = new Writer(cp, 16);
+  const ns = 'bench-sync';
+  const samples = new Map<Impl, Sample[]>();
+  let version = 0;
+  try {
+    await writer.createNamespace(ns);
+    const t0 = performance.now();
+    await writer.many(objects, 32, (i) => writer.createConfigMap(ns, i));
+    log(`created ${objects} ConfigMaps in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    for (let r = 0; r < rounds; r++) {
+      for (const impl of r % 2 === 0 ? impls : [...impls].reverse()) {
+        const peer = new Peer(impl, cp.kubeconfigPath, [ns, String(objects), String(updates)]);
+        try {
+          const pid = peer.child.pid as number;
+          await peer.expect('ready');
+          const tReady = performance.now();
+          const cpuReady = cpuSeconds(pid);
+          const readyRss = rssMB(pid);
+          const [synced] = await peer.expect('synced');
+          if (Number(synced) !== objects) throw new Error(`${impl} synced ${synced} of ${objects} objects`);
+          const tSynced = performance.now();
+          const cpuSynced = cpuSeconds(pid);
+          version += 1;
+          const v = version;
+          await writer.many(updates, 16, (i) => writer.updateConfigMap(ns, i % objects, v));
+          const tWritten = performance.now();
+          const [modified] = await peer.expect('done');
+          if (Number(modified) !== updates) throw new Error(`${impl} observed ${modified} of ${updates} updates`);
+          const tDone = performance.now();
+          const sample: Sample = {
+            syncMs: tSynced - tReady,
+            syncCpuSec: cpuSynced - cpuReady,
+            updatesMs: tDone - tSynced,
+            lagMs: tDone - tWritten,
+            updatesCpuSec: cpuSeconds(pid) - cpuSynced,
+            peakRssMB: peakRssMB(pid),
+            readyRssMB: readyRss,
+          };
+          samples.set(impl, [...(samples.get(impl) ?? []), sample]);
+          log(
+            `round ${r + 1} ${impl}: ${JSON.stringify(sample, (_k, x) => (typeof x === 'number' ? Math.round(x * 100) / 100 : x))}`,
+          );
+        } finally {
+          await peer.finish();
+        }
+      }
+    }
+  } finally {
+    await writer.close();
+    await cp.stop();
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  return impls.map((impl) => {
+    const s = samples.get(impl) ?? [];
+    const m = (f: (x: Sample) => number) => median(s.map(f));
+    return {
+      scenario: 'sync',
+      impl,
+      objects,
+      updates,
+      syncMs: Math.round(m((x) => x.syncMs)),
+      syncCpuSec: Number(m((x) => x.syncCpuSec).toFixed(2)),
+      updatesMs: Math.round(m((x) => x.updatesMs)),
+      lagMs: Math.round(m((x) => x.lagMs)),
+      updatesCpuSec: Number(m((x) => x.updatesCpuSec).toFixed(2)),
+      cpuSecPer100k: Number(((m((x) => x.syncCpuSec + x.updatesCpuSec) / (objects + updates)) * 100_000).toFixed(2)),
+      peakRssMB: m((x) => x.peakRssMB),
+      readyRssMB: m((x) => x.readyRssMB),
+      rounds,
+    };
+  });
+}
