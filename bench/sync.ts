@@ -66,6 +66,7 @@ class Peer {
   }
 
   async finish(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.stdin?.end();
     await exited;

@@ -20,4 +20,5 @@ export { TestenvError, type TestenvErrorCode } from './errors.ts';
 export { FaultProxy, type InjectedFailure, startFaultProxy } from './faultProxy.ts';
 export { cacheDir } from './paths.ts';
 export { freePort } from './ports.ts';
+export { tcpConnectionsTo } from './sockets.ts';
 export { ETCD_VERSION, KUBERNETES_VERSION } from './versions.ts';

@@ -57,6 +57,12 @@ export interface WatcherOptions<K> {
    * in-cluster service account, as kubectl would choose.
    */
   readonly kubeConfig?: KubeConfig;
+  /**
+   * Speak HTTP/2 when the server offers it, so that every watcher with the same cluster and
+   * credentials shares one connection (up to 100 watches each), as client-go does. `false`
+   * gives one HTTP/1.1 connection per watch. Connections are shared either way. Default: `true`.
+   */
+  readonly http2?: boolean;
   /** Ends every stream of this watcher when aborted, like `stop()`. Default: none. */
   readonly signal?: AbortSignal;
   /** A connection that delivers no byte for this long is treated as dead and reopened, in ms. Default: `120000`. */
@@ -129,6 +135,7 @@ const WatcherOptionsSchema = z.strictObject({
       'a KubeConfig from @kubernetes/client-node',
     )
     .optional(),
+  http2: z.boolean(expect('true or false')).optional(),
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'an AbortSignal').optional(),
   inactivityTimeoutMs: positiveMs.optional(),
   backoff: z

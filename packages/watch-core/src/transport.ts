@@ -1,6 +1,8 @@
-import { HttpMethod, type KubeConfig, RequestContext } from '@kubernetes/client-node';
+import type { RequestOptions } from 'node:https';
+import { type Cluster, HttpMethod, type KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { KwatchError, type Status, StatusSchema } from '@kwatch/models';
-import { request } from 'undici';
+import { type Dispatcher, request } from 'undici';
+import { sharedDispatcher } from './connections.ts';
 import { apiErrorFrom, TransportError } from './errors.ts';
 
 /** A streaming response body: chunks as they arrive, pulled (backpressure), closable. */
@@ -49,9 +51,38 @@ function transportError(err: unknown, where: string): Error {
 }
 
 /**
+ * Credentials (asked for anew on every call) and the shared dispatcher for the kubeconfig's
+ * current user. KubeConfigs from a client-node without `createDispatcherOptions`, and SOCKS
+ * proxies, use client-node's own per-request dispatcher instead (no connection sharing).
+ */
+async function authenticate(
+  kc: KubeConfig,
+  cluster: Cluster,
+  url: string,
+  http2: boolean,
+): Promise<{ headers: Record<string, string>; dispatcher: Dispatcher | undefined }> {
+  if (typeof kc.createDispatcherOptions === 'function') {
+    const https: RequestOptions = {};
+    await kc.applyToHTTPSOptions(https);
+    const shared = sharedDispatcher(kc, cluster, https as Record<string, unknown>, http2);
+    if (shared !== 'unsupported') {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(https.headers ?? {})) if (v !== undefined) headers[k] = String(v);
+      if (https.auth) headers.Authorization = `Basic ${Buffer.from(https.auth).toString('base64')}`;
+      return { headers, dispatcher: shared };
+    }
+  }
+  const ctx = new RequestContext(url, HttpMethod.GET);
+  await kc.applySecurityAuthentication(ctx);
+  return { headers: ctx.getHeaders(), dispatcher: ctx.getDispatcher() as Dispatcher | undefined };
+}
+
+/**
  * The transport of a KubeConfig: its current cluster and user. Every request asks the
  * KubeConfig for credentials anew (token files re-read, exec plugins re-run when due),
- * and uses its TLS settings; kwatch never turns verification off.
+ * and uses its TLS settings; kwatch never turns verification off. Connections are shared by
+ * every watcher with the same cluster and identity, over HTTP/2 when the server offers it
+ * (`http2`, default `true`; `false` gives one HTTP/1.1 connection per watch).
  *
  * @example
  * ```ts
@@ -59,16 +90,18 @@ function transportError(err: unknown, where: string): Error {
  * const page = await transport.getJson('/api/v1/pods', new URLSearchParams({ limit: '500' }), signal);
  * ```
  */
-export function kubeConfigTransport(kc: KubeConfig): WatchTransport {
+export function kubeConfigTransport(kc: KubeConfig, options: { http2?: boolean } = {}): WatchTransport {
+  const http2 = options.http2 ?? true;
   async function send(path: string, query: URLSearchParams, signal: AbortSignal, accept: string) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new KwatchError('INVALID_OPTION', 'The kubeConfig has no current cluster (set a current-context)');
     const qs = query.toString();
     const url = `${cluster.server.replace(/\/+$/, '')}${path}${qs ? `?${qs}` : ''}`;
     const where = `GET ${path}`;
-    const ctx = new RequestContext(url, HttpMethod.GET);
+    let headers: Record<string, string>;
+    let dispatcher: Dispatcher | undefined;
     try {
-      await kc.applySecurityAuthentication(ctx);
+      ({ headers, dispatcher } = await authenticate(kc, cluster, url, http2));
     } catch (err) {
       // The kubeconfig could not produce credentials or TLS settings (an exec plugin failed, plain HTTP
       // without an explicit insecure setting, unreadable files): retrying the same config will not help.
@@ -79,12 +112,11 @@ export function kubeConfigTransport(kc: KubeConfig): WatchTransport {
         retryable: false,
       });
     }
-    const dispatcher = ctx.getDispatcher();
     try {
       const res = await abortable(
         request(url, {
           method: 'GET',
-          headers: { ...ctx.getHeaders(), accept, 'user-agent': 'kwatch/0.1' },
+          headers: { ...headers, accept, 'user-agent': 'kwatch/0.1' },
           signal,
           bodyTimeout: 0, // the watcher's own inactivity watchdog replaces it
           headersTimeout: 60_000,

@@ -194,7 +194,7 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
         kc = new KubeConfig();
         kc.loadFromDefault();
       }
-      this.#transport = kubeConfigTransport(kc);
+      this.#transport = kubeConfigTransport(kc, { http2: this.#options.http2 ?? true });
     }
     return this.#transport;
   }
