@@ -4,8 +4,11 @@
  */
 import { parseArgs } from 'node:util';
 import { runDecode } from './decode.ts';
+import { runLatency } from './latency.ts';
 import { runModelDecode } from './model-decode.ts';
 import { runMuxFairness } from './mux-fairness.ts';
+import { runRecovery } from './recovery.ts';
+import { runScale } from './scale.ts';
 import { runStoreMemory } from './store-memory.ts';
 import { runSync } from './sync.ts';
 
@@ -28,6 +31,9 @@ const scenarios: Record<string, () => Promise<object[]> | object[]> = {
   decode: () => runDecode(common),
   'slow-consumer': () => runDecode({ ...common, slow: true }),
   sync: () => runSync(common),
+  latency: () => runLatency(common),
+  recovery: () => runRecovery(common),
+  scale: () => runScale(common),
   'model-decode': () => runModelDecode(),
   'mux-fairness': () => runMuxFairness(),
   'store-memory': () => runStoreMemory(),

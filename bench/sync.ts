@@ -6,11 +6,10 @@
  * its own speaking the line protocol of bench/peers/node/protocol.ts; its CPU and peak RSS are read
  * from /proc, so every language is measured the same way. Implementations alternate run by run.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { startControlPlane } from '@kwatch/testenv';
 import { Writer } from './cluster.ts';
+import { PeerProcess } from './peer-process.ts';
 import { type BuiltPeer, buildPeer, peerCommand } from './peers/build.ts';
 import { cpuSeconds, peakRssMB, rssMB } from './procstat.ts';
 
@@ -26,51 +25,6 @@ function command(impl: Impl): [string, string[]] {
   if (impl === 'kwatch-store') return node('kwatch.ts');
   if (impl === 'client-node') return node('client-node.ts');
   return peerCommand(impl);
-}
-
-class Peer {
-  readonly child: ChildProcess;
-  readonly #lines: string[] = [];
-  #waiters: Array<() => void> = [];
-  #exited: string | undefined;
-
-  constructor(impl: Impl, kubeconfig: string, args: string[]) {
-    const [cmd, lead] = command(impl);
-    this.child = spawn(cmd, [...lead, ...args, ...(impl === 'kwatch-store' ? ['store'] : [])], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-      env: { ...process.env, KUBECONFIG: kubeconfig },
-    });
-    createInterface({ input: this.child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      this.#lines.push(line);
-      for (const w of this.#waiters.splice(0)) w();
-    });
-    this.child.on('exit', (code, signal) => {
-      this.#exited = `${impl} exited (${code ?? signal})`;
-      for (const w of this.#waiters.splice(0)) w();
-    });
-  }
-
-  /** Resolves with the words of the next line starting with `word`. */
-  async expect(word: string, timeoutMs = 300_000): Promise<string[]> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const i = this.#lines.findIndex((l) => l.split(' ')[0] === word);
-      if (i >= 0) return (this.#lines.splice(0, i + 1).pop() as string).split(' ').slice(1);
-      if (this.#exited) throw new Error(`${this.#exited} before '${word}'`);
-      if (Date.now() > deadline) throw new Error(`no '${word}' within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        this.#waiters.push(resolve);
-        setTimeout(resolve, 1000).unref();
-      });
-    }
-  }
-
-  async finish(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.stdin?.end();
-    await exited;
-  }
 }
 
 interface Sample {
@@ -105,7 +59,15 @@ export async function runSync(
     log(`created ${objects} ConfigMaps in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     for (let r = 0; r < rounds; r++) {
       for (const impl of r % 2 === 0 ? impls : [...impls].reverse()) {
-        const peer = new Peer(impl, cp.kubeconfigPath, [ns, String(objects), String(updates)]);
+        const [cmd, lead] = command(impl);
+        const peer = new PeerProcess(
+          impl,
+          cmd,
+          [...lead, ns, String(objects), String(updates), ...(impl === 'kwatch-store' ? ['store'] : [])],
+          {
+            KUBECONFIG: cp.kubeconfigPath,
+          },
+        );
         try {
           const pid = peer.child.pid as number;
           await peer.expect('ready');

@@ -3,8 +3,9 @@
  * ConfigMaps in one namespace. KUBECONFIG names the cluster. See protocol.ts.
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { ConfigMap } from '@kwatch/models/v1';
 import { Store, Watcher } from '@kwatch/watch-core';
+// The per-kind path loads one model class; the `@kwatch/models/v1` barrel loads all of v1 (~70 MB RSS more, see docs/benchmarks.md).
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { args, say, waitForStdinEnd } from './protocol.ts';
 
 const { namespace, objects, updates } = args();

@@ -90,6 +90,11 @@ export class FaultProxy {
     for (let i = 0; i < times; i++) this.#failures.push(failure);
   }
 
+  /** Forgets every failure queued by {@link failNext} and not used yet. */
+  clearFailures(): void {
+    this.#failures.length = 0;
+  }
+
   /** Cuts every open watch connection; with `midLine`, after sending half of the next line. */
   cut(options: { midLine?: boolean } = {}): number {
     const n = this.#streams.size;
