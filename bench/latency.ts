@@ -2,7 +2,8 @@
  * latency: on a real control plane, a writer PATCHes ConfigMaps at a steady rate (default 200
  * writes/s), each carrying its send time; a peer process (kwatch's Watcher or client-node's
  * informer) takes, per event, the time from the write being sent to the event reaching its
- * consumer. This includes the apiserver's and etcd's write path, which is the same for both.
+ * consumer. This includes the apiserver's and etcd's write path, the same for all; `raw` (a bare
+ * https watch + JSON.parse) is the floor, and the `apiserver` row is the writes' own round trip.
  * Medians of the per-run p50/p99 over alternating rounds.
  */
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ export async function runLatency(
   const rate = options.rate ?? 200;
   const updates = options.updates ?? 2_000;
   const rounds = options.rounds ?? 3;
-  const impls = options.impls ?? ['kwatch', 'client-node'];
+  const impls = options.impls ?? ['raw', 'kwatch', 'client-node'];
   const log = options.log ?? ((s: string) => console.error(`bench latency: ${s}`));
   const cp = await startControlPlane({ onProgress: log });
   const writer = new Writer(cp, 16);
@@ -28,6 +29,7 @@ export async function runLatency(
     await writer.createNamespace(ns);
     await writer.many(objects, 16, (i) => writer.createConfigMap(ns, i));
     let version = 0;
+    let roundTrips: number[] = [];
     /** `count` writes at `rate` per second; `measured` ones carry their send time. */
     const writeAtRate = async (count: number, measured: boolean): Promise<void> => {
       const t0 = performance.now();
@@ -37,9 +39,16 @@ export async function runLatency(
         const wait = due - performance.now();
         if (wait > 0) await sleep(wait);
         version += 1;
-        const data: Record<string, string> = { ...configData(i % objects, version) };
+        // A merge patch keeps keys it does not name: unmeasured writes remove sentAt (null), or a
+        // stale one from an earlier round would be taken for this write's.
+        const data: Record<string, string | null> = { ...configData(i % objects, version), sentAt: null };
         if (measured) data.sentAt = String(performance.timeOrigin + performance.now());
-        pending.push(writer.send('PATCH', `/api/v1/namespaces/${ns}/configmaps/cm-${i % objects}`, { data }));
+        const sent = performance.now();
+        pending.push(
+          writer.send('PATCH', `/api/v1/namespaces/${ns}/configmaps/cm-${i % objects}`, { data }).then(() => {
+            if (measured) roundTrips.push(performance.now() - sent);
+          }),
+        );
       }
       await Promise.all(pending);
     };
@@ -53,9 +62,19 @@ export async function runLatency(
         );
         try {
           await peer.expect('ready');
-          await peer.expect('synced');
-          await writeAtRate(rate, false); // one second of warm-up, not measured
+          // Warm up (not measured) until the peer sees events, then one more second.
+          let isLive = false;
+          const live = peer.expect('live').then(() => {
+            isLive = true;
+          });
+          while (!isLive) await writeAtRate(rate / 10, false);
+          await live;
+          await writeAtRate(rate, false);
+          roundTrips = [];
           await writeAtRate(updates, true);
+          const rt = [...roundTrips].sort((a, b) => a - b);
+          const q = (f: number) => Number((rt[Math.floor(f * (rt.length - 1))] as number).toFixed(2));
+          samples.set('apiserver', [...(samples.get('apiserver') ?? []), { p50: q(0.5), p99: q(0.99), max: q(1) }]);
           const [p50, p99, max] = (await peer.expect('done')).map(Number) as [number, number, number];
           samples.set(impl, [...(samples.get(impl) ?? []), { p50, p99, max }]);
           log(`round ${r + 1} ${impl}: p50 ${p50} ms, p99 ${p99} ms, max ${max} ms`);
@@ -66,14 +85,15 @@ export async function runLatency(
     }
   } finally {
     await writer.close();
-    await cp.stop();
+    log(`control plane dir ${cp.state.dir}`);
+    await cp.stop({ keepDir: !!process.env.KWATCH_BENCH_KEEP });
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-  return impls.map((impl) => {
+  return [...impls, 'apiserver'].map((impl) => {
     const s = samples.get(impl) ?? [];
     return {
       scenario: 'latency',
-      impl,
+      impl: impl === 'apiserver' ? 'apiserver (write round trip)' : impl,
       writesPerSec: rate,
       events: updates,
       p50Ms: median(s.map((x) => x.p50)),

@@ -4,6 +4,7 @@
  * fractions, in `data.sentAt`). Usage: latency.ts <kwatch|client-node> <namespace> <updates>.
  * Prints `ready`, `synced 0` once watching, then `done <p50> <p99> <max>` (ms), then waits for stdin to close.
  */
+import { get, type RequestOptions } from 'node:https';
 import { CoreV1Api, KubeConfig, makeInformer, type V1ConfigMap } from '@kubernetes/client-node';
 import { Watcher } from '@kwatch/watch-core';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -15,24 +16,61 @@ const kubeConfig = new KubeConfig();
 kubeConfig.loadFromDefault();
 const now = () => performance.timeOrigin + performance.now();
 const latencies: number[] = [];
+let live = false;
 const record = (data: Record<string, string> | undefined): boolean => {
+  if (!live) {
+    live = true;
+    say('live');
+  }
   const sentAt = Number(data?.sentAt);
-  if (Number.isFinite(sentAt)) latencies.push(now() - sentAt);
+  if (Number.isFinite(sentAt)) {
+    latencies.push(now() - sentAt);
+    if (process.env.KWATCH_BENCH_TRACE && (latencies.at(-1) as number) > 100)
+      console.error(`slow event #${latencies.length}: ${(latencies.at(-1) as number).toFixed(0)} ms at ${now().toFixed(0)}`);
+  }
   return latencies.length >= updates;
 };
 say('ready');
 if (impl === 'kwatch') {
-  for await (const e of new Watcher(ConfigMap, { namespace: namespace as string, kubeConfig }).stream({ markers: true })) {
-    if (e.type === 'SYNCED') say('synced 0');
-    else if (e.type === 'MODIFIED' && record(e.object.data)) break;
+  for await (const e of new Watcher(ConfigMap, {
+    namespace: namespace as string,
+    kubeConfig,
+    hooks: {
+      reconnecting: (i) =>
+        console.error(`latency peer: reconnecting in ${i.delayMs} ms after ${i.error.code}: ${i.error.message}`),
+      relisted: (i) => console.error(`latency peer: relisted ${i.objects} via ${i.via}`),
+    },
+  }).stream({ markers: true })) {
+    if (e.type === 'MODIFIED' && record(e.object.data)) break;
   }
+} else if (impl === 'raw') {
+  const opts: RequestOptions = {};
+  await kubeConfig.applyToHTTPSOptions(opts);
+  const server = kubeConfig.getCurrentCluster()?.server as string;
+  await new Promise<void>((resolve, reject) => {
+    const req = get(`${server}/api/v1/namespaces/${namespace}/configmaps?watch=true`, opts, async (res) => {
+      let rest = '';
+      for await (const chunk of res) {
+        const parts = (rest + chunk.toString('utf8')).split('\n');
+        rest = parts.pop() ?? '';
+        for (const line of parts) {
+          const e = JSON.parse(line) as { type: string; object: { data?: Record<string, string> } };
+          if (e.type === 'MODIFIED' && record(e.object.data)) {
+            req.destroy();
+            resolve();
+            return;
+          }
+        }
+      }
+    });
+    req.on('error', reject);
+  });
 } else {
   const api = kubeConfig.makeApiClient(CoreV1Api);
   const informer = makeInformer<V1ConfigMap>(kubeConfig, `/api/v1/namespaces/${namespace}/configmaps`, () =>
     api.listNamespacedConfigMap({ namespace: namespace as string }),
   );
   await new Promise<void>((resolve, reject) => {
-    informer.on('connect', () => setTimeout(() => say('synced 0'), 500));
     informer.on('update', (cm) => record(cm.data) && resolve());
     informer.on('error', reject);
     void informer.start();
