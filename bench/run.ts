@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { runDecode } from './decode.ts';
+import { runDecodeInstructions } from './decode-instructions.ts';
 import { runLatency } from './latency.ts';
 import { runModelDecode } from './model-decode.ts';
 import { runMuxFairness } from './mux-fairness.ts';
@@ -30,6 +31,7 @@ const common = { ...(rounds ? { rounds } : {}), ...(values.impl ? { impls: value
 const scenarios: Record<string, () => Promise<object[]> | object[]> = {
   decode: () => runDecode(common),
   'slow-consumer': () => runDecode({ ...common, slow: true }),
+  'decode-instructions': () => runDecodeInstructions(common),
   sync: () => runSync(common),
   latency: () => runLatency(common),
   recovery: () => runRecovery(common),
