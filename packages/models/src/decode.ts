@@ -21,10 +21,12 @@ export function modelClassFor(target: WatchTarget<unknown>): Promise<ModelClass 
   const key = `${info.apiVersion}/${info.kind}`;
   let found = classCache.get(key);
   if (!found) {
-    found = import(/* @vite-ignore */ `kubernetes-models/${info.apiVersion}`).then(
-      (mod: Record<string, unknown>) => mod[info.kind] as ModelClass | undefined,
-      () => undefined,
-    );
+    // The kind's own module: the group-version barrel would load every class of it (~70 MB for v1).
+    const load = (path: string) =>
+      import(/* @vite-ignore */ path).then((mod: Record<string, unknown>) => mod[info.kind] as ModelClass | undefined);
+    found = load(`kubernetes-models/${info.apiVersion}/${info.kind}`)
+      .catch(() => load(`kubernetes-models/${info.apiVersion}`))
+      .catch(() => undefined);
     classCache.set(key, found);
   }
   return found;
