@@ -8,6 +8,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pinned } from './pin.ts';
+import { median } from './stats.ts';
 
 const flags = ['--conditions=@kwatch/source'];
 
@@ -46,7 +47,6 @@ export async function runDecode(
   } finally {
     server.stop();
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
   return impls.map((impl) => {
     const s = samples[impl] ?? [];
     const ms = median(s.map((x) => x.ms));

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startControlPlane } from '@kwatch/testenv';
 import { configData, Writer } from './cluster.ts';
 import { PeerProcess } from './peer-process.ts';
+import { latencySummary, median } from './stats.ts';
 
 export async function runLatency(
   options: { rate?: number; updates?: number; rounds?: number; impls?: readonly string[]; log?: (s: string) => void } = {},
@@ -72,9 +73,8 @@ export async function runLatency(
           await writeAtRate(rate, false);
           roundTrips = [];
           await writeAtRate(updates, true);
-          const rt = [...roundTrips].sort((a, b) => a - b);
-          const q = (f: number) => Number((rt[Math.floor(f * (rt.length - 1))] as number).toFixed(2));
-          samples.set('apiserver', [...(samples.get('apiserver') ?? []), { p50: q(0.5), p99: q(0.99), max: q(1) }]);
+          const rt = latencySummary(roundTrips);
+          samples.set('apiserver', [...(samples.get('apiserver') ?? []), { p50: rt.p50Ms, p99: rt.p99Ms, max: rt.maxMs }]);
           const [p50, p99, max] = (await peer.expect('done')).map(Number) as [number, number, number];
           samples.set(impl, [...(samples.get(impl) ?? []), { p50, p99, max }]);
           log(`round ${r + 1} ${impl}: p50 ${p50} ms, p99 ${p99} ms, max ${max} ms`);
@@ -88,7 +88,6 @@ export async function runLatency(
     log(`control plane dir ${cp.state.dir}`);
     await cp.stop({ keepDir: !!process.env.KWATCH_BENCH_KEEP });
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
   return [...impls, 'apiserver'].map((impl) => {
     const s = samples.get(impl) ?? [];
     return {

@@ -11,12 +11,7 @@ import { startControlPlane, startFaultProxy } from '@kwatch/testenv';
 import { Watcher } from '@kwatch/watch-core';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Writer } from './cluster.ts';
-
-const quantiles = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const at = (q: number) => Number((s[Math.min(s.length - 1, Math.floor(q * s.length))] as number).toFixed(2));
-  return { p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1), samples: s.length };
-};
+import { latencySummary } from './stats.ts';
 
 export async function runRecovery(options: { rounds?: number; log?: (s: string) => void } = {}): Promise<object[]> {
   const reps = (options.rounds ?? 3) * 5;
@@ -48,7 +43,7 @@ export async function runRecovery(options: { rounds?: number; log?: (s: string) 
       await ended;
       kwatchStop.push(performance.now() - t0);
     }
-    rows.push({ scenario: 'recovery', impl: 'kwatch', measure: 'stop while watching', ...quantiles(kwatchStop) });
+    rows.push({ scenario: 'recovery', impl: 'kwatch', measure: 'stop while watching', ...latencySummary(kwatchStop) });
 
     const cnStop: number[] = [];
     for (let i = 0; i < reps; i++) {
@@ -68,7 +63,7 @@ export async function runRecovery(options: { rounds?: number; log?: (s: string) 
       await ended;
       cnStop.push(performance.now() - t0);
     }
-    rows.push({ scenario: 'recovery', impl: 'client-node', measure: 'stop while watching', ...quantiles(cnStop) });
+    rows.push({ scenario: 'recovery', impl: 'client-node', measure: 'stop while watching', ...latencySummary(cnStop) });
 
     // Stop latency while backing off (every request fails with 500 meanwhile).
     const backoffStop: number[] = [];
@@ -94,7 +89,7 @@ export async function runRecovery(options: { rounds?: number; log?: (s: string) 
       backoffStop.push(performance.now() - t0);
       proxy.clearFailures();
     }
-    rows.push({ scenario: 'recovery', impl: 'kwatch', measure: 'stop while backing off', ...quantiles(backoffStop) });
+    rows.push({ scenario: 'recovery', impl: 'kwatch', measure: 'stop while backing off', ...latencySummary(backoffStop) });
 
     // Cut → first event.
     const cutKwatch: number[] = [];
@@ -125,9 +120,9 @@ export async function runRecovery(options: { rounds?: number; log?: (s: string) 
       scenario: 'recovery',
       impl: 'kwatch',
       measure: 'cut → first event',
-      ...quantiles(cutKwatch),
-      backoffP50Ms: quantiles(chosen).p50Ms,
-      overMs: quantiles(cutKwatch.map((x, i) => x - (chosen[i] ?? 0))).p50Ms,
+      ...latencySummary(cutKwatch),
+      backoffP50Ms: latencySummary(chosen).p50Ms,
+      overMs: latencySummary(cutKwatch.map((x, i) => x - (chosen[i] ?? 0))).p50Ms,
     });
 
     const cutCn: number[] = [];
@@ -157,7 +152,7 @@ export async function runRecovery(options: { rounds?: number; log?: (s: string) 
       stopped = true;
       await informer.stop();
     }
-    rows.push({ scenario: 'recovery', impl: 'client-node', measure: 'cut → first event', ...quantiles(cutCn) });
+    rows.push({ scenario: 'recovery', impl: 'client-node', measure: 'cut → first event', ...latencySummary(cutCn) });
   } finally {
     await writer.close();
     await proxy.stop();

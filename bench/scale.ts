@@ -11,6 +11,7 @@ import { startControlPlane, tcpConnectionsTo } from '@kwatch/testenv';
 import { Writer } from './cluster.ts';
 import { PeerProcess } from './peer-process.ts';
 import { cpuSeconds, peakRssMB, rssMB } from './procstat.ts';
+import { median } from './stats.ts';
 
 export async function runScale(
   options: { watches?: number; rounds?: number; impls?: readonly string[]; log?: (s: string) => void } = {},
@@ -73,7 +74,6 @@ export async function runScale(
     await writer.close();
     await cp.stop();
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
   return impls.map((impl) => {
     const s = samples.get(impl) ?? [];
     const m = (k: string) => median(s.map((x) => x[k] as number));

@@ -12,6 +12,7 @@ import { Writer } from './cluster.ts';
 import { PeerProcess } from './peer-process.ts';
 import { type BuiltPeer, buildPeer, peerCommand } from './peers/build.ts';
 import { cpuSeconds, peakRssMB, rssMB } from './procstat.ts';
+import { median } from './stats.ts';
 
 const IMPLS = ['kwatch', 'kwatch-store', 'client-node', 'client-go', 'kube-rs', 'python'] as const;
 type Impl = (typeof IMPLS)[number];
@@ -107,7 +108,6 @@ export async function runSync(
     await writer.close();
     await cp.stop();
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
   return impls.map((impl) => {
     const s = samples.get(impl) ?? [];
     const m = (f: (x: Sample) => number) => median(s.map(f));
