@@ -3,7 +3,8 @@
  * instead of seconds, because wall and CPU time on a shared 2-core machine swing by ±30 % from
  * run to run (docs/benchmarks.md). Each client decodes N events and, separately, 1 event; the
  * difference divided by N-1 is the instructions one event costs, startup excluded. valgrind runs
- * V8's threads one at a time, so counts repeat within a fraction of a percent. Slow: ~2 min per
+ * V8's threads one at a time; kwatch's count repeats within ~±3 %, the raw loop's less well (its
+ * string concatenation depends on how the socket chunks the stream; docs/benchmarks.md). Slow: ~2 min per
  * run for 20,000 events. Needs valgrind (on every machine of this kind; otherwise it says so).
  */
 import { execFile, spawn } from 'node:child_process';
