@@ -7,23 +7,15 @@
  * string concatenation depends on how the socket chunks the stream; docs/benchmarks.md). Slow: ~2 min per
  * run for 20,000 events. Needs valgrind (on every machine of this kind; otherwise it says so).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
+import { startStreamServer } from './decode.ts';
 
 const run = promisify(execFile);
 const flags = ['--conditions=@kwatch/source'];
-
-async function startServer(events: number) {
-  const child = spawn(process.execPath, [...flags, join(import.meta.dirname, 'stream-server.ts'), String(events)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
-  return { port, stop: () => child.kill() };
-}
 
 async function instructions(dir: string, impl: string, port: string, events: number, clientDir: string): Promise<number> {
   const out = join(dir, `${impl}-${events}-${Math.random().toString(36).slice(2)}.cg`);
@@ -59,8 +51,8 @@ export async function runDecodeInstructions(
   const impls = options.impls ?? ['raw', 'kwatch', 'client-node'];
   const clientDir = options.clientDir ?? import.meta.dirname;
   const dir = mkdtempSync(join(tmpdir(), 'kwatch-cg-'));
-  const many = await startServer(events);
-  const one = await startServer(1);
+  const many = await startStreamServer(events);
+  const one = await startStreamServer(1);
   try {
     const rows: object[] = [];
     for (const impl of impls) {

@@ -12,7 +12,8 @@ import { median } from './stats.ts';
 
 const flags = ['--conditions=@kwatch/source'];
 
-async function startServer(events: number) {
+/** Starts bench/stream-server.ts (pinned to core 0) serving `events` events per request; resolves with its port. */
+export async function startStreamServer(events: number) {
   const [cmd, args] = pinned(0, [...flags, join(import.meta.dirname, 'stream-server.ts'), String(events)]);
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
@@ -24,7 +25,7 @@ export async function runDecode(
 ): Promise<object[]> {
   const events = options.events ?? (options.slow ? 20_000 : 100_000);
   const rounds = options.rounds ?? 5;
-  const server = await startServer(events);
+  const server = await startStreamServer(events);
   const impls = options.impls ?? ['raw', 'kwatch', 'client-node'];
   const samples: Record<string, Array<{ ms: number; cpuMs: number; peakRssMB: number }>> = {};
   try {

@@ -85,8 +85,7 @@ export async function runLatency(
     }
   } finally {
     await writer.close();
-    log(`control plane dir ${cp.state.dir}`);
-    await cp.stop({ keepDir: !!process.env.KWATCH_BENCH_KEEP });
+    await cp.stop();
   }
   return [...impls, 'apiserver'].map((impl) => {
     const s = samples.get(impl) ?? [];

@@ -22,8 +22,7 @@ function command(impl: Impl): [string, string[]] {
     process.execPath,
     ['--conditions=@kwatch/source', join(import.meta.dirname, 'peers', 'node', file), ...extra],
   ];
-  if (impl === 'kwatch') return node('kwatch.ts');
-  if (impl === 'kwatch-store') return node('kwatch.ts');
+  if (impl === 'kwatch' || impl === 'kwatch-store') return node('kwatch.ts'); // 'store' as 4th argument for the latter
   if (impl === 'client-node') return node('client-node.ts');
   return peerCommand(impl);
 }

@@ -116,6 +116,8 @@ export class Machine<T> {
   readonly #s: Shared;
   #unauthorizedRetried = false;
   #opened = 0;
+  /** Whether the chunk being handled held an event or bookmark (the clock is read once per chunk, not per event). */
+  #eventInChunk = false;
 
   constructor(config: MachineConfig<T>, shared: Shared) {
     this.#c = config;
@@ -291,13 +293,16 @@ export class Machine<T> {
       return [[], { kind: 'connect', sync: undefined }];
     }
     const items: Item<T>[] = [];
+    this.#eventInChunk = false;
     try {
       for (const line of state.splitter.push(next.value)) this.#handleLine(line, state, items);
     } catch (err) {
       // Deliver what decoded before the failure, then handle it.
+      this.#stampEvents();
       const [more, next] = this.#fail(err, state);
       return [[...items, ...more], next];
     }
+    this.#stampEvents();
     return [items, state];
   }
 
@@ -355,9 +360,13 @@ export class Machine<T> {
   }
 
   #seen(resourceVersion: string | undefined): void {
-    this.#s.health.lastEventAt = this.#c.clock.now();
+    this.#eventInChunk = true;
     this.#s.health.consecutiveErrors = 0;
     if (resourceVersion) this.#setRv(resourceVersion);
+  }
+
+  #stampEvents(): void {
+    if (this.#eventInChunk) this.#s.health.lastEventAt = this.#c.clock.now();
   }
 
   #setRv(resourceVersion: string): void {
