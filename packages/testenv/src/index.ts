@@ -20,5 +20,30 @@ export { TestenvError, type TestenvErrorCode } from './errors.ts';
 export { FaultProxy, type InjectedFailure, startFaultProxy } from './faultProxy.ts';
 export { cacheDir } from './paths.ts';
 export { freePort } from './ports.ts';
+export {
+  type ChangeType,
+  type ChunkPolicy,
+  DEFAULT_SIM_RESOURCES,
+  defaultErrorFactory,
+  INITIAL_EVENTS_END,
+  ManualClock,
+  type NewObject,
+  type ObjectChange,
+  type SimClock,
+  type SimErrorFactory,
+  type SimErrorMode,
+  SimHttpError,
+  type SimListPage,
+  type SimModes,
+  type SimRequest,
+  type SimResource,
+  type SimStatus,
+  SimStreamBody,
+  SimulatedApiServer,
+  type SimulatedApiServerOptions,
+  type StoredObject,
+  statusOf,
+  WELL_BEHAVED,
+} from './sim/index.ts';
 export { tcpConnectionsTo } from './sockets.ts';
 export { ETCD_VERSION, KUBERNETES_VERSION } from './versions.ts';
