@@ -1,13 +1,13 @@
 /**
  * A Kubernetes `Status` object, as the apiserver sends it in an error response body or in
- * a watch `ERROR` event.
+ * a watch `ERROR` event. (A type, not an interface, so that it fits kwatch's `Status`, which has an index signature.)
  *
  * @example
  * ```ts
  * const gone: SimStatus = statusOf(410, 'Expired', 'too old resource version: 5 (10)');
  * ```
  */
-export interface SimStatus {
+export type SimStatus = {
   kind: 'Status';
   apiVersion: 'v1';
   metadata: Record<string, never>;
@@ -16,7 +16,7 @@ export interface SimStatus {
   reason: string;
   code: number;
   details?: { retryAfterSeconds?: number };
-}
+};
 
 /**
  * Builds a failure `Status`.
