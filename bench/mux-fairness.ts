@@ -53,7 +53,7 @@ export async function runMuxFairness(seconds = 5): Promise<object[]> {
     }, 50);
     const end = performance.now() + seconds * 1000;
     for await (const e of mux.stream()) {
-      if (e.kind === 'ConfigMap') latencies.push(performance.now() - Number(e.object.metadata?.annotations?.t));
+      if (e.kind === 'ConfigMap' && !e.tombstone) latencies.push(performance.now() - Number(e.object.metadata?.annotations?.t));
       else pods += 1;
       if (consumer === 'slow') await sleep(1);
       if (performance.now() > end) break;

@@ -17,5 +17,6 @@ const CronTab = defineResource({
 });
 const signal = AbortSignal.timeout(Number(seconds) * 1000);
 for await (const we of new Watcher(CronTab, { signal }).stream()) {
-  console.log(we.type, `${we.object.metadata.namespace}/${we.object.metadata.name}`, 'runs', we.object.spec.cronSpec);
+  const runs = we.tombstone ? '(tombstone: metadata only)' : `runs ${we.object.spec.cronSpec}`;
+  console.log(we.type, `${we.object.metadata.namespace}/${we.object.metadata.name}`, runs);
 }

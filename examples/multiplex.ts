@@ -8,7 +8,7 @@ const mux = new MultiplexingWatcher()
   .addWatcher(new Watcher(ConfigMap, { namespace }))
   .addWatcher(new Watcher(Secret, { namespace }));
 for await (const e of mux.stream({ signal: AbortSignal.timeout(Number(seconds) * 1000) })) {
-  if (e.kind === 'Secret')
+  if (e.kind === 'Secret' && !e.tombstone)
     console.log(e.type, 'secret', e.object.metadata?.name, 'keys:', Object.keys(e.object.data ?? {}).join(','));
   else console.log(e.type, 'configmap', e.object.metadata?.name);
 }

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { defineResource, ObjectMetaSchema, resourceFromCRD } from '@kwatch/models';
 import { NamespacedWatchables, Watchables } from '@kwatch/models/apps/v1';
-import { ConfigMap, Node, Pod, PodList } from '@kwatch/models/v1';
+import { ConfigMap, Node, Pod, PodList, Secret } from '@kwatch/models/v1';
 import { EventListener, StreamWatch } from '@kwatch/toolkit';
 import { dropManagedFields, MultiplexingWatcher, Store, Watcher } from '@kwatch/watch-core';
 import { z } from 'zod';
@@ -34,7 +34,7 @@ export async function customResources(): Promise<void> {
     namespaced: true,
     schema: z.looseObject({ metadata: ObjectMetaSchema, spec: z.object({ cronSpec: z.string() }) }),
   });
-  for await (const we of new Watcher(CronTab).stream()) console.log(we.object.spec.cronSpec);
+  for await (const we of new Watcher(CronTab).stream()) if (!we.tombstone) console.log(we.object.spec.cronSpec);
   const FromYaml = resourceFromCRD(readFileSync('crontab-crd.yaml', 'utf8'));
   new Watcher(FromYaml, { namespace: 'jobs' });
 }
@@ -48,12 +48,15 @@ export function observability(): void {
 }
 
 export async function multiplexing(): Promise<void> {
-  const mux = new MultiplexingWatcher({ exceptionCallback: (_mux, _watcher, _error) => false })
-    .addWatcher(new Watcher(Pod, { namespace: 'web' }))
-    .addWatcher(new Watcher(ConfigMap, { namespace: 'web' }));
+  const mux = new MultiplexingWatcher({
+    watchers: [new Watcher(Pod, { namespace: 'web' }), new Watcher(ConfigMap, { namespace: 'web' })],
+    exceptionCallback: async (_mux, _watcher, _error) => false, // cull
+  });
+  mux.addWatcher(new Watcher(Secret, { namespace: 'web' })); // later, in its own statement
   for await (const e of mux.stream()) {
-    if (e.kind === 'Pod') console.log(e.type, e.object.status?.phase);
-    else console.log(e.type, e.object.data);
+    if (e.tombstone) console.log('deleted while away:', e.kind, e.object.metadata.name);
+    else if (e.kind === 'Pod') console.log(e.type, e.object.status?.phase); // e.object: Pod
+    else if (e.kind === 'ConfigMap') console.log(e.type, e.object.data); // e.object: ConfigMap
   }
 }
 

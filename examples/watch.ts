@@ -5,5 +5,8 @@ import { Watcher } from '@kwatch/watch-core';
 
 const [namespace = 'default', seconds = '10'] = process.argv.slice(2);
 const watcher = new Watcher(ConfigMap, { namespace, signal: AbortSignal.timeout(Number(seconds) * 1000) });
-for await (const we of watcher.stream()) console.log(we.type, we.object.metadata?.name, JSON.stringify(we.object.data ?? {}));
+for await (const we of watcher.stream()) {
+  // A DELETED found by a resync carries a tombstone (metadata only), so `data` is read from whole objects.
+  console.log(we.type, we.object.metadata?.name, we.tombstone ? '(tombstone)' : JSON.stringify(we.object.data ?? {}));
+}
 console.log('health', JSON.stringify(watcher.health()));

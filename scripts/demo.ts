@@ -63,7 +63,8 @@ async function show(): Promise<void> {
     const time = new Date().toISOString().slice(11, 19);
     const name = `${e.object.metadata?.namespace ? `${e.object.metadata.namespace}/` : ''}${e.object.metadata?.name}`;
     let detail = '';
-    if (e.kind === 'Pod') detail = e.object.status?.phase ?? '';
+    if (e.tombstone) detail = '(deleted while away: metadata only)';
+    else if (e.kind === 'Pod') detail = e.object.status?.phase ?? '';
     else if (e.kind === 'ConfigMap') detail = JSON.stringify(e.object.data ?? {});
     else detail = e.object.status?.phase ?? '';
     console.log(`${time}  ${paint(colours[e.type], e.type.padEnd(8))}  ${e.kind.padEnd(9)}  ${name.padEnd(40)}  ${detail}`);

@@ -1,5 +1,5 @@
 import { isResourceDescriptor } from './descriptor.ts';
-import { KwatchError } from './errors.ts';
+import { DecodeError } from './errors.ts';
 import type { KubernetesKind } from './kinds.ts';
 import type { WatchTarget } from './lookup.ts';
 
@@ -36,7 +36,7 @@ export function modelClassFor(target: WatchTarget<unknown>): Promise<ModelClass 
  * Makes one decoded object of the target's kind. A model class adopts the parsed JSON in
  * place (its prototype is set; nothing is copied, every field the server sent is kept,
  * timestamps stay strings), so `instanceof Pod` holds at the cost of one pointer write.
- * A descriptor with a schema validates the object; a failure is a `DECODE_ERROR`.
+ * A descriptor with a schema validates the object; a failure is a `DecodeError` `SCHEMA_MISMATCH`.
  *
  * @example
  * ```ts
@@ -48,8 +48,8 @@ export function adoptObject<T>(raw: object, cls: ModelClass | undefined, schema:
     const result = schema.safeParse(raw);
     if (!result.success) {
       const issue = result.error.issues[0];
-      throw new KwatchError(
-        'DECODE_ERROR',
+      throw new DecodeError(
+        'SCHEMA_MISMATCH',
         `Object does not match the resource's schema: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
         { cause: result.error },
       );

@@ -1,31 +1,53 @@
+import type { Status } from './schemas.ts';
+
+/**
+ * Every kwatch error code, with the class it is thrown as and whether trying the same thing
+ * again can succeed. This table is the only place that decides either: a constructor takes a
+ * code and nothing else about it.
+ */
+export const ERROR_CODES = {
+  NOT_A_KIND: { class: 'KindError', retryable: false },
+  NOT_WATCHABLE: { class: 'KindError', retryable: false },
+  NOT_NAMESPACED_WATCHABLE: { class: 'KindError', retryable: false },
+  INVALID_RESOURCE: { class: 'KwatchError', retryable: false },
+  INVALID_CRD: { class: 'KwatchError', retryable: false },
+  INVALID_OPTION: { class: 'KwatchError', retryable: false },
+  /** A line of the watch stream that is not a watch event (reconnecting resends it). */
+  DECODE_ERROR: { class: 'DecodeError', retryable: true },
+  LINE_TOO_LONG: { class: 'DecodeError', retryable: false },
+  /** An object that does not match the resource's zod schema (the server will send it again as it is). */
+  SCHEMA_MISMATCH: { class: 'DecodeError', retryable: false },
+  GONE: { class: 'GoneError', retryable: false },
+  UNAUTHORIZED: { class: 'ApiError', retryable: false },
+  FORBIDDEN: { class: 'ApiError', retryable: false },
+  NOT_FOUND: { class: 'ApiError', retryable: false },
+  HTTP_ERROR: { class: 'ApiError', retryable: false },
+  SERVER_ERROR: { class: 'ApiError', retryable: true },
+  TOO_MANY_REQUESTS: { class: 'ApiError', retryable: true },
+  NETWORK_ERROR: { class: 'TransportError', retryable: true },
+  STALLED: { class: 'TransportError', retryable: true },
+  /** A watch that the server (or a proxy) ended within a second without sending anything. */
+  EARLY_CLOSE: { class: 'TransportError', retryable: true },
+  TLS_ERROR: { class: 'TransportError', retryable: false },
+  CREDENTIALS_ERROR: { class: 'ConfigError', retryable: false },
+  KUBECONFIG_ERROR: { class: 'ConfigError', retryable: false },
+  ABORTED: { class: 'KwatchError', retryable: false },
+  ALREADY_STREAMING: { class: 'KwatchError', retryable: false },
+  TIMEOUT: { class: 'KwatchError', retryable: false },
+} as const satisfies Record<string, { class: string; retryable: boolean }>;
+
 /** Stable codes of every kwatch error; match on these, not on messages. */
-export type KwatchErrorCode =
-  | 'NOT_A_KIND'
-  | 'NOT_WATCHABLE'
-  | 'NOT_NAMESPACED_WATCHABLE'
-  | 'INVALID_RESOURCE'
-  | 'INVALID_CRD'
-  | 'INVALID_OPTION'
-  | 'DECODE_ERROR'
-  | 'LINE_TOO_LONG'
-  | 'GONE'
-  | 'UNAUTHORIZED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'HTTP_ERROR'
-  | 'SERVER_ERROR'
-  | 'TOO_MANY_REQUESTS'
-  | 'NETWORK_ERROR'
-  | 'STALLED'
-  | 'TLS_ERROR'
-  | 'ABORTED'
-  | 'ALREADY_STREAMING'
-  | 'TIMEOUT'
-  | 'CREDENTIALS_ERROR';
+export type KwatchErrorCode = keyof typeof ERROR_CODES;
+
+/** The codes whose errors are thrown as class `C` (a test checks every `new` in the sources against the table). */
+export type CodesOf<C extends string> = {
+  [K in KwatchErrorCode]: (typeof ERROR_CODES)[K]['class'] extends C ? K : never;
+}[KwatchErrorCode];
 
 /**
  * The base of every error kwatch throws or reports. `code` is stable; `retryable` says
- * whether trying the same thing again can succeed.
+ * whether trying the same thing again can succeed, and is fixed by the code
+ * ({@link ERROR_CODES}).
  *
  * @example
  * ```ts
@@ -38,25 +60,132 @@ export class KwatchError extends Error {
   readonly code: KwatchErrorCode;
   readonly retryable: boolean;
 
-  constructor(code: KwatchErrorCode, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+  constructor(code: KwatchErrorCode, message: string, options: { cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.retryable = options.retryable ?? false;
+    this.retryable = ERROR_CODES[code].retryable;
   }
 }
 
 /**
  * A value given as a kind is not one, or names a kind that cannot be watched the way asked.
  * Its messages follow Hikaru's: "Node has no namespaced watcher support".
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof KindError) console.error(e.code, e.message); }
+ * ```
  */
 export class KindError extends KwatchError {
   override name = 'KindError';
+  constructor(code: CodesOf<'KindError'>, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * The API server refused a request, by HTTP status or by an ERROR event in a watch
+ * stream. `status` is the server's own Status object when it sent one.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof ApiError && e.code === 'FORBIDDEN') console.error(e.status?.message); }
+ * ```
+ */
+export class ApiError extends KwatchError {
+  override name = 'ApiError';
+  /** The HTTP status (or the Status `code` of an ERROR event). */
+  readonly httpStatus: number;
+  /** The server's Status, when it sent one. */
+  readonly status: Status | undefined;
+  /** How long the server asked us to wait (Retry-After, or Status details.retryAfterSeconds), in ms. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    code: CodesOf<'ApiError' | 'GoneError'>,
+    message: string,
+    init: { httpStatus: number; status?: Status | undefined; retryAfterMs?: number | undefined },
+  ) {
+    super(code, message);
+    this.httpStatus = init.httpStatus;
+    this.status = init.status;
+    this.retryAfterMs = init.retryAfterMs;
+  }
+}
+
+/**
+ * A watch or list answered 410 Gone: the resourceVersion is older than the server keeps.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof GoneError) watcher.updateResourceVersion(freshVersion); }
+ * ```
+ */
+export class GoneError extends ApiError {
+  override name = 'GoneError';
+}
+
+/**
+ * A line of the watch stream that is not a watch event, one too long, or an object that does
+ * not match the resource's schema. The line itself is never put in the message (it may hold a
+ * Secret).
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof DecodeError && e.code === 'SCHEMA_MISMATCH') console.error(e.message); }
+ * ```
+ */
+export class DecodeError extends KwatchError {
+  override name = 'DecodeError';
+  constructor(code: CodesOf<'DecodeError'>, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * The connection failed, was cut, stalled, closed at once, or its TLS verification failed
+ * (`TLS_ERROR`, the only one not retryable).
+ *
+ * @example
+ * ```ts
+ * hooks: { reconnecting: ({ error }) => error instanceof TransportError && console.warn(error.code) }
+ * ```
+ */
+export class TransportError extends KwatchError {
+  override name = 'TransportError';
+  constructor(code: CodesOf<'TransportError'>, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * The kubeconfig could not be read (`KUBECONFIG_ERROR`: missing, malformed) or could not
+ * prepare a request (`CREDENTIALS_ERROR`: an exec plugin failed, plain HTTP without an explicit
+ * insecure setting). Never quotes a credential.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof ConfigError) console.error('check your kubeconfig:', e.message); }
+ * ```
+ */
+export class ConfigError extends KwatchError {
+  override name = 'ConfigError';
+  constructor(code: CodesOf<'ConfigError'>, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
 }
 
 const brand = Symbol.for('kwatch.error');
 Object.defineProperty(KwatchError.prototype, brand, { value: true });
 
-/** True for any kwatch error, even from another copy of the package. */
+/**
+ * True for any kwatch error, even from another copy of the package.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (isKwatchError(e) && e.retryable) retryLater(); }
+ * ```
+ */
 export function isKwatchError(value: unknown): value is KwatchError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
 }

@@ -2,7 +2,19 @@ export { builtinResource } from './builtin.ts';
 export { adoptObject, modelClassFor } from './decode.ts';
 export { defineResource, type ResourceDefinition, type ResourceFromCrdOptions, resourceFromCRD } from './define.ts';
 export { isResourceDescriptor, type ResourceDescriptor } from './descriptor.ts';
-export { isKwatchError, KindError, KwatchError, type KwatchErrorCode } from './errors.ts';
+export {
+  ApiError,
+  ConfigError,
+  type CodesOf,
+  DecodeError,
+  ERROR_CODES,
+  GoneError,
+  isKwatchError,
+  KindError,
+  KwatchError,
+  type KwatchErrorCode,
+  TransportError,
+} from './errors.ts';
 export type { BuiltinKindMap } from './generated/kindMap.ts';
 export { BUILTIN_RESOURCES, REGISTRY_KUBERNETES_VERSION } from './generated/registry.ts';
 export type { CheckWatchable, KindFacts, KindName, KubernetesKind, NamespaceOption, WatchedObject } from './kinds.ts';

@@ -133,7 +133,7 @@ describe('decoding objects', () => {
     expect(await modelClassFor(watchTarget(PodList))).toBe(Pod);
   });
 
-  it('validates custom objects with the schema and reports a mismatch as DECODE_ERROR', () => {
+  it('validates custom objects with the schema and reports a mismatch as a DecodeError SCHEMA_MISMATCH (not retryable: the server would send it again)', () => {
     const CronTab = defineResource({
       group: 'stable.example.com',
       version: 'v1',
@@ -146,7 +146,9 @@ describe('decoding objects', () => {
     const ok = adoptObject(JSON.parse('{"metadata":{"name":"a"},"spec":{"cronSpec":"* * * * */5"}}'), undefined, t.schema);
     expect(ok.spec.cronSpec).toBe('* * * * */5');
     const e = error(() => adoptObject({ metadata: {}, spec: { cronSpec: 5 } }, undefined, t.schema));
-    expect(e.code).toBe('DECODE_ERROR');
+    expect(e.code).toBe('SCHEMA_MISMATCH');
+    expect(e.name).toBe('DecodeError');
+    expect(e.retryable).toBe(false);
     expect(e.message).toMatch(/^Object does not match the resource's schema: spec\.cronSpec: /);
   });
 });

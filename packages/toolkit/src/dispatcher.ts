@@ -1,4 +1,4 @@
-import type { WatchEvent } from '@kwatch/watch-core';
+import type { Tombstone, WatchEvent } from '@kwatch/watch-core';
 import PQueue from 'p-queue';
 import type { EventListener, ListenerContext, ListenerSpec } from './listener.ts';
 
@@ -67,7 +67,9 @@ export class ListenerDispatcher<T extends { metadata?: { name?: string; namespac
       listener.metadata = event.object.metadata as EventListener<T>['metadata'];
       let ok = true;
       try {
-        const handler = event.type === 'ADDED' ? listener.create : event.type === 'MODIFIED' ? listener.update : listener.delete;
+        const handler = (
+          event.type === 'ADDED' ? listener.create : event.type === 'MODIFIED' ? listener.update : listener.delete
+        ) as (this: EventListener<T>, object: T | Tombstone<T>, ctx: ListenerContext<T>) => unknown;
         ok = (await handler.call(listener, event.object, ctx)) !== false;
       } catch (error) {
         ok = false;

@@ -1,5 +1,5 @@
 import type { KubernetesObject, ObjectMeta } from '@kwatch/models';
-import type { WatchEvent } from '@kwatch/watch-core';
+import type { Tombstone, WatchEvent } from '@kwatch/watch-core';
 
 /** What every handler of one event shares: the event and a state object for the chain. */
 export interface ListenerContext<T> {
@@ -20,7 +20,7 @@ export interface ListenerContext<T> {
  * ```ts
  * class Audit extends EventListener<Pod> {
  *   override create(pod: Pod) { console.log('new pod', this.metadata?.name); }
- *   override delete(pod: Pod) { console.log('gone', pod.metadata?.name); }
+ *   override delete(pod: Pod | Tombstone<Pod>) { console.log('gone', pod.metadata?.name); }
  * }
  * ```
  */
@@ -38,8 +38,11 @@ export abstract class EventListener<T = KubernetesObject> {
   update(_object: T, _ctx: ListenerContext<T>): unknown {
     return undefined;
   }
-  /** An object was deleted. */
-  delete(_object: T, _ctx: ListenerContext<T>): unknown {
+  /**
+   * An object was deleted: its final state, or — when it vanished while the watch was away (a
+   * resync found it gone) — a {@link Tombstone} with its metadata only (`ctx.event.tombstone`).
+   */
+  delete(_object: T | Tombstone<T>, _ctx: ListenerContext<T>): unknown {
     return undefined;
   }
   /** A handler of this listener failed (also reachable, unlike in skafos). */
@@ -47,7 +50,7 @@ export abstract class EventListener<T = KubernetesObject> {
     return undefined;
   }
   /** In a chain: undo what this listener did for the event, because a later one failed. */
-  rollback(_object: T, _ctx: ListenerContext<T>): unknown {
+  rollback(_object: T | Tombstone<T>, _ctx: ListenerContext<T>): unknown {
     return undefined;
   }
 }

@@ -1,50 +1,70 @@
-import { KwatchError, type KwatchErrorCode, type Status } from '@kwatch/models';
+import {
+  ApiError,
+  ConfigError,
+  DecodeError,
+  ERROR_CODES,
+  GoneError,
+  KindError,
+  KwatchError,
+  type KwatchErrorCode,
+  type Status,
+  TransportError,
+} from '@kwatch/models';
 
-export { isKwatchError, KindError, KwatchError, type KwatchErrorCode } from '@kwatch/models';
+export {
+  ApiError,
+  ConfigError,
+  DecodeError,
+  ERROR_CODES,
+  GoneError,
+  isKwatchError,
+  KindError,
+  KwatchError,
+  type KwatchErrorCode,
+  TransportError,
+} from '@kwatch/models';
+
+const CLASSES = { KwatchError, KindError, ApiError, GoneError, DecodeError, TransportError, ConfigError } as const;
 
 /**
- * The API server refused a request, by HTTP status or by an ERROR event in a watch
- * stream. `status` is the server's own Status object when it sent one.
+ * Builds the error of `code`, as the class {@link ERROR_CODES} gives it (an `ApiError` needs
+ * `httpStatus`; other classes ignore it). Turns anything else into a kwatch error too.
  *
  * @example
  * ```ts
- * catch (e) { if (e instanceof ApiError && e.code === 'FORBIDDEN') console.error(e.status?.message); }
+ * throw errorFor('STALLED', 'No data for 120 s'); // a TransportError, retryable
  * ```
  */
-export class ApiError extends KwatchError {
-  override name = 'ApiError';
-  /** The HTTP status (or the Status `code` of an ERROR event). */
-  readonly httpStatus: number;
-  /** The server's Status, when it sent one. */
-  readonly status: Status | undefined;
-  /** How long the server asked us to wait (Retry-After, or Status details.retryAfterSeconds), in ms. */
-  readonly retryAfterMs: number | undefined;
-
-  constructor(
-    code: KwatchErrorCode,
-    message: string,
-    init: { httpStatus: number; status?: Status | undefined; retryAfterMs?: number | undefined; retryable: boolean },
-  ) {
-    super(code, message, { retryable: init.retryable });
-    this.httpStatus = init.httpStatus;
-    this.status = init.status;
-    this.retryAfterMs = init.retryAfterMs;
+export function errorFor(
+  code: KwatchErrorCode,
+  message: string,
+  init: { cause?: unknown; httpStatus?: number; status?: Status | undefined; retryAfterMs?: number | undefined } = {},
+): KwatchError {
+  const Ctor = CLASSES[ERROR_CODES[code].class];
+  if (Ctor === ApiError || Ctor === GoneError) {
+    return new Ctor(code as never, message, {
+      httpStatus: init.httpStatus ?? 0,
+      status: init.status,
+      retryAfterMs: init.retryAfterMs,
+    });
   }
+  return new (Ctor as typeof KwatchError)(code, message, { cause: init.cause });
 }
 
-/** A watch or list answered 410 Gone: the resourceVersion is older than the server keeps. */
-export class GoneError extends ApiError {
-  override name = 'GoneError';
-}
-
-/** A line of the watch stream that is not a watch event. The line itself is never put in the message (it may hold a Secret). */
-export class DecodeError extends KwatchError {
-  override name = 'DecodeError';
-}
-
-/** The connection failed, was cut, or stalled. Always retryable. */
-export class TransportError extends KwatchError {
-  override name = 'TransportError';
+/**
+ * Whatever was thrown, as a kwatch error: kwatch errors unchanged, anything else a retryable
+ * `NETWORK_ERROR` whose cause is the original (its message kept, its stack not shown).
+ *
+ * @example
+ * ```ts
+ * catch (e) { hooks.error?.(asKwatchError(e)); }
+ * ```
+ */
+export function asKwatchError(err: unknown): KwatchError {
+  if (err instanceof KwatchError) return err;
+  return new TransportError('NETWORK_ERROR', `Unexpected failure: ${(err as Error)?.message ?? String(err)}`, {
+    cause: err,
+  });
 }
 
 function codeFor(httpStatus: number): KwatchErrorCode {
@@ -60,6 +80,11 @@ function codeFor(httpStatus: number): KwatchErrorCode {
 /**
  * Builds the error for a refused request. `where` names the request (method and path,
  * never headers); the message is the server's own when it gave one.
+ *
+ * @example
+ * ```ts
+ * apiErrorFrom(410, status, 'GET /api/v1/pods'); // a GoneError, code GONE
+ * ```
  */
 export function apiErrorFrom(
   httpStatus: number,
@@ -73,7 +98,5 @@ export function apiErrorFrom(
   const retryAfterMs = Number.isFinite(fromHeader) ? fromHeader : Number.isFinite(fromStatus) ? fromStatus : undefined;
   const what = status?.message ?? status?.reason ?? 'no Status in the response';
   const message = `${where}: ${httpStatus} ${status?.reason ?? ''}${status?.reason ? ': ' : ''}${what}`;
-  const retryable = code === 'TOO_MANY_REQUESTS' || code === 'SERVER_ERROR';
-  const Ctor = code === 'GONE' ? GoneError : ApiError;
-  return new Ctor(code, message, { httpStatus, status, retryAfterMs, retryable });
+  return errorFor(code, message, { httpStatus, status, retryAfterMs }) as ApiError;
 }

@@ -3,7 +3,11 @@ export { type Clock, sleep, systemClock } from './clock.ts';
 export {
   ApiError,
   apiErrorFrom,
+  asKwatchError,
+  ConfigError,
   DecodeError,
+  ERROR_CODES,
+  errorFor,
   GoneError,
   isKwatchError,
   KindError,
@@ -11,19 +15,32 @@ export {
   type KwatchErrorCode,
   TransportError,
 } from './errors.ts';
-export { isMarker, WatchEvent, type WatchEventType, type WatchMarker } from './events.ts';
+export {
+  isMarker,
+  type ObjectEvent,
+  type Tombstone,
+  type TombstoneEvent,
+  WatchEvent,
+  type WatchEventConstructor,
+  type WatchEventType,
+  type WatchMarker,
+} from './events.ts';
+export type { WatcherHealth } from './health.ts';
+export { loadDefaultKubeConfig } from './kubeconfig.ts';
 export { type WaitUntilOptions, waitUntil, watchSingle } from './helpers.ts';
 export { DEFAULT_MAX_LINE_BYTES, LineSplitter, parseWatchLine, type RawWatchEvent } from './lineDecoder.ts';
-export type { WatcherHealth } from './machine.ts';
 export {
+  type Culled,
   type ExceptionCallback,
-  MultiplexedEvent,
+  type MultiplexedEvent,
   type MultiplexedEventOf,
   type MultiplexedMarker,
   MultiplexingWatcher,
+  type MultiplexingWatcherConstructor,
   type MultiplexingWatcherOptions,
 } from './multiplexer.ts';
-export type { ConnectLimiter, StreamOptions, WatcherHooks, WatcherOptions } from './options.ts';
+export { type ConnectLimiter, DEFAULTS, type StreamOptions, type WatcherHooks, type WatcherOptions } from './options.ts';
+export { PACING } from './pacer.ts';
 export { dropManagedFields, Store, type StoreOptions } from './store.ts';
 export { kubeConfigTransport, type StreamBody, type WatchTransport } from './transport.ts';
 export { Watcher } from './watcher.ts';

@@ -6,34 +6,57 @@ interface Meta {
   uid?: string | undefined;
   resourceVersion?: string | undefined;
 }
-interface Known {
+/** What is remembered of one delivered object. */
+export interface Known {
   readonly uid: string | undefined;
   readonly resourceVersion: string | undefined;
 }
 
-/** What a relist says must be delivered for one object, or for one vanished object. */
-export type DiffEvent = { readonly type: WatchEventType; readonly object: object; readonly tombstone: boolean };
+/**
+ * What a relist says must be delivered for one object: the listed object, or a tombstone of a
+ * known one; `seq` is the journal position that taking it commits.
+ */
+export type Diff =
+  | { readonly type: 'ADDED' | 'MODIFIED'; readonly object: object; readonly seq: number }
+  | { readonly type: 'DELETED'; readonly key: string; readonly known: Known; readonly seq: number };
 
 /**
- * The identity and resourceVersion of every object delivered so far (not the objects:
- * ~100 bytes each). A relist is compared against it so that the consumer's view converges
- * without duplicates: unchanged objects are not delivered again, changed ones are
- * MODIFIED, new ones ADDED, recreated ones DELETED then ADDED, and vanished ones DELETED
- * (as a tombstone carrying their last known metadata).
+ * The identity and resourceVersion of every object the watcher's consumer holds (not the
+ * objects: ~100 bytes each). A relist is compared against it so that the consumer's view
+ * converges without duplicates: unchanged objects are not delivered again, changed ones are
+ * MODIFIED, new ones ADDED, recreated ones DELETED then ADDED, and vanished ones DELETED.
+ *
+ * Changes are journaled until the consumer takes the event that carries them: `commit(seq)`
+ * keeps everything up to `seq`, `rollback()` undoes the rest (events that were received but
+ * never taken), so that what is remembered is always what was delivered.
  */
 export class KnownObjects {
   readonly #known = new Map<string, Known>();
+  /** Undo records of changes not committed yet: [key, value before the change]. */
+  #journal: Array<readonly [string, Known | undefined]> = [];
+  /** The sequence number of `#journal[#head]`. */
+  #base = 0;
+  #head = 0;
   #seen: Set<string> | undefined;
 
   get size(): number {
     return this.#known.size;
   }
 
+  /** The sequence number after the last change; an event carrying it commits everything before. */
+  get seq(): number {
+    return this.#base + this.#journal.length - this.#head;
+  }
+
+  /** How many changes are not committed yet. */
+  get uncommitted(): number {
+    return this.#journal.length - this.#head;
+  }
+
   /** Records an event the server reported. */
   observe(type: WatchEventType, meta: Meta | undefined): void {
     const key = keyOf(meta);
-    if (type === 'DELETED') this.#known.delete(key);
-    else this.#known.set(key, { uid: meta?.uid, resourceVersion: meta?.resourceVersion });
+    this.#set(key, type === 'DELETED' ? undefined : { uid: meta?.uid, resourceVersion: meta?.resourceVersion });
   }
 
   /** Starts comparing a relist. */
@@ -42,34 +65,67 @@ export class KnownObjects {
   }
 
   /** One listed object: the events (zero to two) that bring the consumer up to date. */
-  listed(object: object, meta: Meta | undefined, tombstone: (k: string, known: Known) => object): DiffEvent[] {
+  listed(object: object, meta: Meta | undefined): Diff[] {
     const key = keyOf(meta);
     this.#seen?.add(key);
     const prev = this.#known.get(key);
-    this.#known.set(key, { uid: meta?.uid, resourceVersion: meta?.resourceVersion });
-    if (!prev) return [{ type: 'ADDED', object, tombstone: false }];
+    const next = { uid: meta?.uid, resourceVersion: meta?.resourceVersion };
+    if (!prev) return [{ type: 'ADDED', object, seq: this.#set(key, next) }];
     if (prev.uid !== meta?.uid) {
+      // Recreated: two changes, so that taking only the DELETED commits only the deletion.
       return [
-        { type: 'DELETED', object: tombstone(key, prev), tombstone: true },
-        { type: 'ADDED', object, tombstone: false },
+        { type: 'DELETED', key, known: prev, seq: this.#set(key, undefined) },
+        { type: 'ADDED', object, seq: this.#set(key, next) },
       ];
     }
-    if (prev.resourceVersion !== meta?.resourceVersion) return [{ type: 'MODIFIED', object, tombstone: false }];
+    if (prev.resourceVersion !== meta?.resourceVersion) return [{ type: 'MODIFIED', object, seq: this.#set(key, next) }];
     return [];
   }
 
-  /** Ends the relist: DELETED tombstones for everything known that the list did not contain. */
-  endRelist(tombstone: (k: string, known: Known) => object): DiffEvent[] {
+  /** Ends the relist: DELETED for everything known that the list did not contain. */
+  endRelist(): Diff[] {
     const seen = this.#seen ?? new Set();
     this.#seen = undefined;
-    const out: DiffEvent[] = [];
-    for (const [key, known] of this.#known) {
-      if (!seen.has(key)) {
-        this.#known.delete(key);
-        out.push({ type: 'DELETED', object: tombstone(key, known), tombstone: true });
-      }
+    const vanished: Array<[string, Known]> = [];
+    for (const [key, known] of this.#known) if (!seen.has(key)) vanished.push([key, known]);
+    return vanished.map(([key, known]) => ({ type: 'DELETED', key, known, seq: this.#set(key, undefined) }));
+  }
+
+  /** Keeps every change up to `seq` (the consumer took the event that carried it). */
+  commit(seq: number): void {
+    const n = seq - this.#base;
+    if (n <= this.#head) return;
+    this.#head = Math.min(n, this.#journal.length);
+    if (this.#head === this.#journal.length) {
+      this.#base += this.#head;
+      this.#journal = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#journal.length) {
+      this.#base += this.#head;
+      this.#journal = this.#journal.slice(this.#head);
+      this.#head = 0;
     }
-    return out;
+  }
+
+  /** Undoes every change not committed (received, never taken), newest first. */
+  rollback(): void {
+    for (let i = this.#journal.length - 1; i >= this.#head; i--) {
+      const [key, prev] = this.#journal[i] as readonly [string, Known | undefined];
+      if (prev) this.#known.set(key, prev);
+      else this.#known.delete(key);
+    }
+    this.#base += this.#journal.length;
+    this.#journal = [];
+    this.#head = 0;
+    this.#seen = undefined;
+  }
+
+  /** Changes one key, journaled; returns the sequence number after the change. */
+  #set(key: string, value: Known | undefined): number {
+    this.#journal.push([key, this.#known.get(key)]);
+    if (value) this.#known.set(key, value);
+    else this.#known.delete(key);
+    return this.seq;
   }
 }
 

@@ -69,9 +69,7 @@ export class LineSplitter {
       const bytes = this.#pendingBytes;
       this.#pending = [];
       this.#pendingBytes = 0;
-      throw new DecodeError('DECODE_ERROR', `The stream ended in the middle of a line (${bytes} bytes without a newline)`, {
-        retryable: true,
-      });
+      throw new DecodeError('DECODE_ERROR', `The stream ended in the middle of a line (${bytes} bytes without a newline)`);
     }
   }
 
@@ -79,9 +77,7 @@ export class LineSplitter {
     if (bytes > this.#maxLineBytes) {
       this.#pending = [];
       this.#pendingBytes = 0;
-      throw new DecodeError('LINE_TOO_LONG', `A watch event is longer than maxLineBytes (${this.#maxLineBytes} bytes)`, {
-        retryable: false,
-      });
+      throw new DecodeError('LINE_TOO_LONG', `A watch event is longer than maxLineBytes (${this.#maxLineBytes} bytes)`);
     }
   }
 }
@@ -111,25 +107,21 @@ export function parseWatchLine(line: string): RawWatchEvent {
     const at = /position (\d+)/.exec(String((err as Error).message))?.[1];
     throw new DecodeError(
       'DECODE_ERROR',
-      `A watch stream line is not valid JSON (${line.length} characters${at === undefined ? '' : `, error at position ${at}`})`,
-      { retryable: true },
+      `A watch stream line is not valid JSON (${line.length} characters${at === undefined ? '' : `, error at position ${at}`})`
     );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new DecodeError(
       'DECODE_ERROR',
-      `A watch stream line is not a JSON object (got ${Array.isArray(value) ? 'array' : typeof value})`,
-      {
-        retryable: true,
-      },
+      `A watch stream line is not a JSON object (got ${Array.isArray(value) ? 'array' : typeof value})`
     );
   }
   const { type, object } = value as { type?: unknown; object?: unknown };
   if (typeof type !== 'string' || type === '') {
-    throw new DecodeError('DECODE_ERROR', 'A watch event has no `type` string', { retryable: true });
+    throw new DecodeError('DECODE_ERROR', 'A watch event has no `type` string');
   }
   if (typeof object !== 'object' || object === null || Array.isArray(object)) {
-    throw new DecodeError('DECODE_ERROR', `A ${type} watch event has no \`object\``, { retryable: true });
+    throw new DecodeError('DECODE_ERROR', `A ${type} watch event has no \`object\``);
   }
   return { type, object: object as Record<string, unknown> };
 }

@@ -1,137 +1,142 @@
-import { collectionPath, KwatchError, type ObjectMeta, StatusSchema, type WatchTarget } from '@kwatch/models';
-import type { Backoff } from './backoff.ts';
+import { collectionPath, type KwatchError, type ObjectMeta, StatusSchema, type WatchTarget } from '@kwatch/models';
 import { type Clock, sleep } from './clock.ts';
-import { apiErrorFrom, DecodeError, TransportError } from './errors.ts';
-import { WatchEvent, type WatchMarker } from './events.ts';
-import { type DiffEvent, KnownObjects, splitKey } from './knownObjects.ts';
+import { apiErrorFrom, asKwatchError, DecodeError, TransportError } from './errors.ts';
+import { EventClass, type Tombstone, tombstoneEvent, type WatchEvent, type WatchMarker } from './events.ts';
+import { type Diff, type KnownObjects, splitKey } from './knownObjects.ts';
 import { LineSplitter, parseWatchLine } from './lineDecoder.ts';
-import type { WatcherHooks } from './options.ts';
+import type { ResolvedStreamOptions, ResolvedWatcherOptions } from './options.ts';
+import { PACING, type Pacer } from './pacer.ts';
+import { listQuery, watchQuery } from './query.ts';
 import type { StreamBody, WatchTransport } from './transport.ts';
 
-/** A sync in progress: the initial state, or a resync after 410 Gone. */
-interface Sync {
+/** What a stream yields: object events and (with markers on) markers. */
+export type Item<T> = WatchEvent<T> | WatchMarker;
+
+/** A sync (initial state, or resync after 410) that has begun and not finished. */
+export interface SyncPoint {
   readonly initial: boolean;
   /** Ask for data not older than this resourceVersion; undefined for a consistent read. */
   readonly notOlderThan: string | undefined;
+  /** Why a resync began (410 Gone); undefined for the initial state. */
+  readonly reason: KwatchError | undefined;
+}
+
+/**
+ * Where a watcher's consumer stands: the resourceVersion of the last change taken, or a sync
+ * in progress. A new stream resumes from the committed position, so it describes what was
+ * taken, never what merely arrived.
+ */
+export interface Position {
+  readonly resourceVersion: string | undefined;
+  readonly sync: SyncPoint | undefined;
+}
+
+/**
+ * One thing a step produced, in stream order: an item to yield, a hook to call, or both or
+ * neither, and the position the consumer is at once it has taken it. The watcher commits
+ * (position and known objects up to `seq`) when the consumer takes the entry.
+ */
+export interface Entry<T> {
+  readonly item: Item<T> | undefined;
+  readonly hook: (() => void) | undefined;
+  /** The position after this entry; `undefined`: unchanged. */
+  readonly position: Position | undefined;
+  /** The known-objects journal up to here. */
+  readonly seq: number;
+}
+
+/** What a watcher keeps across its streams (it owns it; one stream at a time uses it). */
+export interface Memory {
+  /** Committed: what the consumer has taken. */
+  position: Position;
+  readonly known: KnownObjects;
+  readonly pacer: Pacer;
+  watchListUnsupported: boolean;
+  readonly counters: { connects: number; reconnects: number; relists: number; lastEventAt: number | undefined };
+  lastError: KwatchError | undefined;
+}
+
+interface Sync {
+  readonly point: SyncPoint;
+  /** The committed resourceVersion while the sync runs (kept until it ends). */
+  readonly fromRv: string | undefined;
+  /** Get the state by paginated LIST (WatchList refused, or a WatchList attempt failed). */
+  readonly viaList: boolean;
   objects: number;
 }
 
 /**
- * The watcher's states. One transition function ({@link Machine.step}) moves between them:
+ * The watcher's states; {@link Machine.step} is the one transition function:
  *
- *   start ─▶ sync ─▶ list ⟲ ─▶ connect ─▶ watch ⟲ ─▶ connect …
- *                └──────────▶ connect(WatchList) ─▶ watch(initial events) ─▶ watch …
- *   any failure ─▶ backoff ─▶ (retry) | sync (410, managed) | fatal ─▶ throw
+ *   start ─▶ list ⟲ ─▶ connect ─▶ watch ⟲ ─▶ connect …            (sync by LIST)
+ *   start ─▶ connect(WatchList) ─▶ watch(initial events, bookmark) ─▶ watch …
+ *   start ─▶ connect(after the committed resourceVersion) ─▶ watch …
+ *   any failure ─▶ backoff ─▶ the same request again | a sync (410, managed) | fatal ─▶ throw
  */
 export type State =
   | { readonly kind: 'start' }
-  | { readonly kind: 'sync'; readonly sync: Sync }
-  | { readonly kind: 'list'; readonly sync: Sync; readonly continueToken: string | undefined }
-  | { readonly kind: 'connect'; readonly sync: Sync | undefined }
+  | { readonly kind: 'list'; readonly sync: Sync; readonly continueToken: string | undefined; readonly free: boolean }
+  | { readonly kind: 'connect'; readonly rv: string | undefined; readonly sync: Sync | undefined }
   | {
       readonly kind: 'watch';
       readonly body: StreamBody;
       readonly iterator: AsyncIterator<Uint8Array>;
       readonly splitter: LineSplitter;
+      readonly openedAt: number;
+      rv: string | undefined;
       sync: Sync | undefined;
+      /** Events and bookmarks received on this request. */
+      got: number;
     }
   | { readonly kind: 'backoff'; readonly delayMs: number; readonly next: State }
   | { readonly kind: 'fatal'; readonly error: KwatchError }
   | { readonly kind: 'done' };
 
-/** What the machine yields: object events and (with markers on) markers. */
-export type Item<T> = WatchEvent<T> | WatchMarker;
-
-/** What a watcher's health reports. */
-export interface WatcherHealth {
-  state: 'idle' | 'listing' | 'connecting' | 'watching' | 'backoff' | 'stopped' | 'failed';
-  /** When the last event or bookmark arrived (ms since the epoch), if any. */
-  lastEventAt: number | undefined;
-  resourceVersion: string | undefined;
-  /** Watch requests opened after the first one. */
-  reconnects: number;
-  /** Relists after 410 Gone (not counting the initial list). */
-  relists: number;
-  /** Retryable failures since the last good event. */
-  consecutiveErrors: number;
-}
-
-/** Everything the machine needs; built by the Watcher for each stream. */
+/** Everything one stream's machine needs. */
 export interface MachineConfig<T> {
   readonly target: WatchTarget<T>;
   readonly transport: WatchTransport;
   readonly clock: Clock;
-  readonly backoff: Backoff;
   readonly signal: AbortSignal;
-  readonly manage: boolean;
-  readonly quitOnTimeout: boolean;
-  readonly markers: boolean;
-  /** The resourceVersion the user gave (unmanaged streams repeat it on every request). */
-  readonly startResourceVersion: string | undefined;
-  readonly timeoutSeconds: number;
-  readonly allowWatchBookmarks: boolean;
-  readonly labelSelector: string | undefined;
-  readonly fieldSelector: string | undefined;
-  readonly inactivityTimeoutMs: number;
-  readonly maxConsecutiveErrors: number;
-  readonly maxLineBytes: number;
-  readonly pageSize: number;
-  readonly watchList: 'auto' | boolean;
-  readonly hooks: WatcherHooks;
+  readonly options: ResolvedWatcherOptions;
+  readonly stream: ResolvedStreamOptions;
   /** Turns a raw object into the event object (sets its prototype; validates with a schema). */
   readonly decode: (raw: Record<string, unknown>) => T;
 }
 
-/** State kept across streams of one watcher (Hikaru keeps the resourceVersion after stop()). */
-export interface Shared {
-  resourceVersion: string | undefined;
-  known: KnownObjects;
-  watchListUnsupported: boolean;
-  health: WatcherHealth;
-}
+const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
+const unchanged = undefined;
 
-/** Creates the state a Watcher keeps across its streams. */
-export function newShared(resourceVersion: string | undefined): Shared {
-  return {
-    resourceVersion,
-    known: new KnownObjects(),
-    watchListUnsupported: false,
-    health: { state: 'idle', lastEventAt: undefined, resourceVersion, reconnects: 0, relists: 0, consecutiveErrors: 0 },
+function safely<A>(fn: ((a: A) => void) | undefined, arg: A): (() => void) | undefined {
+  if (!fn) return undefined;
+  return () => {
+    try {
+      fn(arg);
+    } catch {
+      /* a hook must not break the stream */
+    }
   };
 }
 
-const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
-
-function safely<A>(fn: ((a: A) => void) | undefined, arg: A): void {
-  try {
-    fn?.(arg);
-  } catch {
-    /* a hook must not break the stream */
-  }
-}
-
-/** The watcher as a state machine: {@link step} is its only transition function. */
+/** The watcher of one stream as a state machine over the watcher's {@link Memory}. */
 export class Machine<T> {
   readonly #c: MachineConfig<T>;
-  readonly #s: Shared;
+  readonly #m: Memory;
+  readonly #path: string;
   #unauthorizedRetried = false;
-  #opened = 0;
-  /** Whether the chunk being handled held an event or bookmark (the clock is read once per chunk, not per event). */
-  #eventInChunk = false;
 
-  constructor(config: MachineConfig<T>, shared: Shared) {
+  constructor(config: MachineConfig<T>, memory: Memory) {
     this.#c = config;
-    this.#s = shared;
+    this.#m = memory;
+    this.#path = collectionPath(config.target.info, config.target.namespace);
   }
 
-  /** Moves from `state` to the next state, with the items to yield on the way. Throws only in `fatal`. */
-  async step(state: State): Promise<[Item<T>[], State]> {
+  /** Moves from `state` to the next, with the entries produced on the way. Throws only in `fatal`. */
+  async step(state: State): Promise<[Entry<T>[], State]> {
     if (this.#c.signal.aborted && state.kind !== 'done') return [[], this.#stopped(state)];
     switch (state.kind) {
       case 'start':
-        return [[], this.#begin()];
-      case 'sync':
-        return [[], this.#startSync(state.sync)];
+        return this.#begin();
       case 'list':
         return this.#guard(state, () => this.#listPage(state));
       case 'connect':
@@ -139,292 +144,313 @@ export class Machine<T> {
       case 'watch':
         return this.#guard(state, () => this.#read(state));
       case 'backoff': {
-        this.#s.health.state = 'backoff';
         const slept = await sleep(state.delayMs, this.#c.signal, this.#c.clock);
         return [[], slept ? state.next : this.#stopped(state)];
       }
       case 'fatal':
-        this.#s.health.state = 'failed';
         throw state.error;
       case 'done':
         return [[], state];
     }
   }
 
-  /** Frees what a state holds (an open response). Safe to call on any state, more than once. */
+  /** Frees what a state holds (an open response). Safe on any state, more than once. */
   release(state: State): void {
     if (state.kind === 'watch') state.body.close();
   }
 
   #stopped(state: State): State {
     this.release(state);
-    this.#s.health.state = 'stopped';
     return { kind: 'done' };
   }
 
-  #begin(): State {
-    if (this.#c.manage && this.#s.resourceVersion === undefined) {
-      return { kind: 'sync', sync: { initial: true, notOlderThan: undefined, objects: 0 } };
+  #entry(item: Item<T> | undefined, hook?: (() => void) | undefined, position?: Position, seq?: number): Entry<T> {
+    return { item, hook, position, seq: seq ?? this.#m.known.seq };
+  }
+
+  #begin(): [Entry<T>[], State] {
+    const { position } = this.#m;
+    if (!this.#c.stream.manage) return [[], { kind: 'connect', rv: position.resourceVersion, sync: undefined }];
+    if (position.sync) {
+      const sync = this.#startSync(position.sync, position.resourceVersion, false);
+      const resumed =
+        position.sync.reason && this.#c.stream.markers
+          ? [this.#entry({ type: 'RESYNC', reason: position.sync.reason })]
+          : [];
+      return [resumed, sync];
     }
-    return { kind: 'connect', sync: undefined };
+    return [[], { kind: 'connect', rv: position.resourceVersion, sync: undefined }];
   }
 
-  #startSync(sync: Sync): State {
-    this.#s.known.beginRelist();
-    const useWatchList = this.#c.watchList === true || (this.#c.watchList === 'auto' && !this.#s.watchListUnsupported);
-    return useWatchList ? { kind: 'connect', sync } : { kind: 'list', sync, continueToken: undefined };
+  #startSync(point: SyncPoint, fromRv: string | undefined, viaList: boolean): State {
+    this.#m.known.beginRelist();
+    const { watchList } = this.#c.options;
+    const byList = viaList || watchList === false || (watchList === 'auto' && this.#m.watchListUnsupported);
+    const sync: Sync = { point, fromRv, viaList: byList, objects: 0 };
+    return byList ? { kind: 'list', sync, continueToken: undefined, free: false } : { kind: 'connect', rv: fromRv, sync };
   }
 
-  async #guard(state: State, run: () => Promise<[Item<T>[], State]>): Promise<[Item<T>[], State]> {
+  async #guard(state: State, run: () => Promise<[Entry<T>[], State]>): Promise<[Entry<T>[], State]> {
     try {
       return await run();
     } catch (err) {
-      return this.#fail(err, state);
+      return this.#fail(err, state, []);
     }
   }
 
-  #query(): URLSearchParams {
-    const q = new URLSearchParams();
-    if (this.#c.labelSelector) q.set('labelSelector', this.#c.labelSelector);
-    if (this.#c.fieldSelector) q.set('fieldSelector', this.#c.fieldSelector);
-    return q;
-  }
-
-  #path(): string {
-    return collectionPath(this.#c.target.info, this.#c.target.namespace);
-  }
-
-  async #listPage(state: Extract<State, { kind: 'list' }>): Promise<[Item<T>[], State]> {
-    this.#s.health.state = 'listing';
-    const q = this.#query();
-    q.set('limit', String(this.#c.pageSize));
-    if (state.continueToken) q.set('continue', state.continueToken);
-    else if (state.sync.notOlderThan) {
-      q.set('resourceVersion', state.sync.notOlderThan);
-      q.set('resourceVersionMatch', 'NotOlderThan');
-    }
-    const page = (await this.#c.transport.getJson(this.#path(), q, this.#c.signal)) as {
+  async #listPage(state: Extract<State, { kind: 'list' }>): Promise<[Entry<T>[], State]> {
+    if (!(await this.#m.pacer.admit(this.#c.signal, state.free))) return [[], this.#stopped(state)];
+    const q = listQuery(this.#c.options, { continueToken: state.continueToken, notOlderThan: state.sync.point.notOlderThan });
+    const page = (await this.#c.transport.getJson(this.#path, q, this.#c.signal)) as {
       metadata?: { resourceVersion?: string; continue?: string };
       items?: Record<string, unknown>[];
     };
-    const items: Item<T>[] = [];
+    const entries: Entry<T>[] = [];
     const { info } = this.#c.target;
-    for (const raw of page.items ?? []) {
+    const items = page.items ?? [];
+    for (const raw of items) {
       // List items come without apiVersion and kind; make them look like watched objects.
       raw.apiVersion ??= info.apiVersion;
       raw.kind ??= info.kind;
-      this.#pushDiff(items, this.#s.known.listed(raw, raw.metadata as ObjectMeta | undefined, this.#tombstone));
       state.sync.objects += 1;
+      this.#pushDiffs(entries, this.#m.known.listed(raw, raw.metadata as ObjectMeta | undefined), state.sync);
     }
-    this.#s.health.consecutiveErrors = 0;
-    if (page.metadata?.continue) return [items, { kind: 'list', sync: state.sync, continueToken: page.metadata.continue }];
-    this.#finishSync(items, state.sync, page.metadata?.resourceVersion, 'list');
-    return [items, { kind: 'connect', sync: undefined }];
+    if (page.metadata?.continue) {
+      return [entries, { kind: 'list', sync: state.sync, continueToken: page.metadata.continue, free: items.length > 0 }];
+    }
+    const rv = page.metadata?.resourceVersion;
+    this.#finishSync(entries, state.sync, rv, 'list');
+    return [entries, { kind: 'connect', rv: rv ?? state.sync.fromRv, sync: undefined }];
   }
 
-  #finishSync(items: Item<T>[], sync: Sync, resourceVersion: string | undefined, via: 'list' | 'watch-list'): void {
-    this.#pushDiff(items, this.#s.known.endRelist(this.#tombstone));
-    if (resourceVersion) this.#setRv(resourceVersion);
-    if (!sync.initial) this.#s.health.relists += 1;
-    if (this.#c.markers) items.push({ type: 'SYNCED', initial: sync.initial, resourceVersion: this.#s.resourceVersion });
-    safely(this.#c.hooks.relisted, {
-      initial: sync.initial,
-      objects: sync.objects,
-      resourceVersion: this.#s.resourceVersion,
-      via,
-    });
+  #syncPosition(sync: Sync): Position {
+    return { resourceVersion: sync.fromRv, sync: sync.point };
   }
 
-  #pushDiff(items: Item<T>[], diff: DiffEvent[]): void {
-    for (const d of diff) {
-      items.push(
-        new WatchEvent(d.type, d.tombstone ? (d.object as T) : this.#c.decode(d.object as Record<string, unknown>), true),
-      );
+  #pushDiffs(entries: Entry<T>[], diffs: Diff[], sync: Sync): void {
+    for (const d of diffs) {
+      const item: Item<T> =
+        d.type === 'DELETED'
+          ? tombstoneEvent(this.#tombstone(d.key, d.known))
+          : (new EventClass(d.type, this.#c.decode(d.object as Record<string, unknown>), true) as WatchEvent<T>);
+      entries.push(this.#entry(item, undefined, this.#syncPosition(sync), d.seq));
     }
   }
 
-  readonly #tombstone = (key: string, known: { uid: string | undefined; resourceVersion: string | undefined }): object => {
+  #finishSync(entries: Entry<T>[], sync: Sync, rv: string | undefined, via: 'list' | 'watch-list'): void {
+    this.#pushDiffs(entries, this.#m.known.endRelist(), sync);
+    const resourceVersion = rv ?? sync.fromRv;
+    const { initial } = sync.point;
+    if (!initial) this.#m.counters.relists += 1;
+    const marker: Item<T> | undefined = this.#c.stream.markers ? { type: 'SYNCED', initial, resourceVersion } : undefined;
+    const hook = safely(this.#c.options.hooks.relisted, { initial, objects: sync.objects, resourceVersion, via });
+    entries.push(this.#entry(marker, hook, { resourceVersion, sync: undefined }));
+  }
+
+  #tombstone(key: string, known: { uid: string | undefined; resourceVersion: string | undefined }): Tombstone<T> {
     const { namespace, name } = splitKey(key);
     const { info } = this.#c.target;
-    const metadata: Record<string, string> = { name };
+    const metadata: { name: string; namespace?: string; uid?: string; resourceVersion?: string } = { name };
     if (namespace) metadata.namespace = namespace;
     if (known.uid) metadata.uid = known.uid;
     if (known.resourceVersion) metadata.resourceVersion = known.resourceVersion;
-    const raw = { apiVersion: info.apiVersion, kind: info.kind, metadata };
-    // Tombstones skip schema validation (they hold metadata only) but get the model's prototype.
-    return this.#c.target.schema ? raw : (this.#c.decode(raw) as object);
-  };
-
-  async #connect(state: Extract<State, { kind: 'connect' }>): Promise<[Item<T>[], State]> {
-    this.#s.health.state = 'connecting';
-    const q = this.#query();
-    q.set('watch', 'true');
-    if (this.#c.allowWatchBookmarks || state.sync) q.set('allowWatchBookmarks', 'true');
-    q.set('timeoutSeconds', String(this.#c.timeoutSeconds));
-    const rv = state.sync ? state.sync.notOlderThan : this.#c.manage ? this.#s.resourceVersion : this.#c.startResourceVersion;
-    if (state.sync) {
-      q.set('sendInitialEvents', 'true');
-      q.set('resourceVersionMatch', 'NotOlderThan');
-      q.set('resourceVersion', rv ?? '');
-    } else if (rv !== undefined) {
-      q.set('resourceVersion', rv);
-    }
-    const body = await this.#c.transport.openStream(this.#path(), q, this.#c.signal);
-    if (this.#opened++ > 0) this.#s.health.reconnects += 1;
-    this.#unauthorizedRetried = false;
-    this.#s.health.state = 'watching';
-    safely(this.#c.hooks.connected, { resourceVersion: rv, reconnects: this.#s.health.reconnects });
-    const iterator = body[Symbol.asyncIterator]();
-    return [[], { kind: 'watch', body, iterator, splitter: new LineSplitter(this.#c.maxLineBytes), sync: state.sync }];
+    return { apiVersion: info.apiVersion, kind: info.kind, metadata } as Tombstone<T>;
   }
 
-  async #read(state: Extract<State, { kind: 'watch' }>): Promise<[Item<T>[], State]> {
+  async #connect(state: Extract<State, { kind: 'connect' }>): Promise<[Entry<T>[], State]> {
+    if (!(await this.#m.pacer.admit(this.#c.signal))) return [[], this.#stopped(state)];
+    const { sync } = state;
+    const q = sync
+      ? watchQuery(this.#c.options, { resourceVersion: sync.point.notOlderThan, initialEvents: true })
+      : watchQuery(this.#c.options, { resourceVersion: state.rv });
+    const body = await this.#c.transport.openStream(this.#path, q, this.#c.signal);
+    const counters = this.#m.counters;
+    if (counters.connects++ > 0) counters.reconnects += 1;
+    this.#unauthorizedRetried = false;
+    const hook = safely(this.#c.options.hooks.connected, {
+      resourceVersion: sync ? sync.point.notOlderThan : state.rv,
+      reconnects: counters.reconnects,
+    });
+    const next: State = {
+      kind: 'watch',
+      body,
+      iterator: body[Symbol.asyncIterator](),
+      splitter: new LineSplitter(this.#c.options.maxLineBytes),
+      openedAt: this.#c.clock.now(),
+      rv: state.rv,
+      sync,
+      got: 0,
+    };
+    return [hook ? [this.#entry(undefined, hook)] : [], next];
+  }
+
+  async #read(state: Extract<State, { kind: 'watch' }>): Promise<[Entry<T>[], State]> {
     const next = await this.#nextChunk(state);
     if (next.done) {
       state.splitter.end(); // throws if the stream ended mid-line
       this.release(state);
-      if (state.sync)
-        throw new TransportError('NETWORK_ERROR', 'The watch ended before the initial events were complete', { retryable: true });
-      this.#s.health.consecutiveErrors = 0;
-      if (this.#c.quitOnTimeout) {
-        this.#s.health.state = 'stopped';
-        return [[], { kind: 'done' }];
-      }
-      return [[], { kind: 'connect', sync: undefined }];
+      return this.#ended(state);
     }
-    const items: Item<T>[] = [];
-    this.#eventInChunk = false;
+    const entries: Entry<T>[] = [];
+    const before = state.got;
     try {
-      for (const line of state.splitter.push(next.value)) this.#handleLine(line, state, items);
+      for (const line of state.splitter.push(next.value)) this.#handleLine(line, state, entries);
     } catch (err) {
       // Deliver what decoded before the failure, then handle it.
-      this.#stampEvents();
-      const [more, next] = this.#fail(err, state);
-      return [[...items, ...more], next];
+      this.#stamp(state, before);
+      return this.#fail(err, state, entries);
     }
-    this.#stampEvents();
-    return [items, state];
+    this.#stamp(state, before);
+    return [entries, state];
+  }
+
+  /** The server ended a watch cleanly (its timeoutSeconds, or a misbehaving server or proxy). */
+  #ended(state: Extract<State, { kind: 'watch' }>): [Entry<T>[], State] {
+    if (this.#c.stream.quitOnTimeout) return [[], { kind: 'done' }];
+    if (state.sync) {
+      throw new TransportError('NETWORK_ERROR', 'The watch ended before the initial events were complete');
+    }
+    if (state.got === 0 && this.#c.clock.now() - state.openedAt < PACING.minWatchMs) {
+      throw new TransportError(
+        'EARLY_CLOSE',
+        `The watch ended within ${PACING.minWatchMs} ms without an event (the server or a proxy closes watches at once)`,
+      );
+    }
+    return [[], { kind: 'connect', rv: state.rv, sync: undefined }];
+  }
+
+  /** The clock is read once per chunk that held an event or bookmark, not per event. */
+  #stamp(state: Extract<State, { kind: 'watch' }>, before: number): void {
+    if (state.got !== before) this.#m.counters.lastEventAt = this.#c.clock.now();
   }
 
   #nextChunk(state: Extract<State, { kind: 'watch' }>): Promise<IteratorResult<Uint8Array>> {
     const { clock } = this.#c;
+    const ms = this.#c.options.inactivityTimeoutMs;
     const timer = clock.setTimeout(() => {
-      state.body.close(
-        new TransportError('STALLED', `No data from the API server for ${this.#c.inactivityTimeoutMs} ms; reconnecting`, {
-          retryable: true,
-        }),
-      );
-    }, this.#c.inactivityTimeoutMs);
+      state.body.close(new TransportError('STALLED', `No data from the API server for ${ms} ms; reconnecting`));
+    }, ms);
     return state.iterator.next().finally(() => clock.clearTimeout(timer));
   }
 
-  #handleLine(line: string, state: Extract<State, { kind: 'watch' }>, items: Item<T>[]): void {
+  #handleLine(line: string, state: Extract<State, { kind: 'watch' }>, entries: Entry<T>[]): void {
     const { type, object } = parseWatchLine(line);
     const meta = object.metadata as ObjectMeta | undefined;
     switch (type) {
       case 'ADDED':
       case 'MODIFIED':
       case 'DELETED': {
-        this.#seen(meta?.resourceVersion);
+        state.got += 1;
         if (state.sync && type === 'ADDED') {
           state.sync.objects += 1;
-          this.#pushDiff(items, this.#s.known.listed(object, meta, this.#tombstone));
-        } else {
-          // Only a managed stream resyncs, so only it needs to remember what it delivered.
-          if (this.#c.manage) this.#s.known.observe(type, meta);
-          items.push(new WatchEvent(type, this.#c.decode(object)));
+          this.#pushDiffs(entries, this.#m.known.listed(object, meta), state.sync);
+          return;
         }
+        this.#m.pacer.progress();
+        const rv = meta?.resourceVersion ?? state.rv;
+        state.rv = rv;
+        const event = new EventClass(type, this.#c.decode(object)) as WatchEvent<T>;
+        if (!this.#c.stream.manage) {
+          entries.push(this.#entry(event));
+          return;
+        }
+        this.#m.known.observe(type, meta);
+        entries.push(this.#entry(event, undefined, { resourceVersion: rv, sync: undefined }));
         return;
       }
       case 'BOOKMARK': {
+        state.got += 1;
         const rv = meta?.resourceVersion;
-        this.#seen(rv);
-        if (rv) safely(this.#c.hooks.bookmark, { resourceVersion: rv });
-        if (state.sync && meta?.annotations?.[INITIAL_EVENTS_END] === 'true') {
-          const sync = state.sync;
-          state.sync = undefined;
-          this.#finishSync(items, sync, rv, 'watch-list');
+        const hook = rv ? safely(this.#c.options.hooks.bookmark, { resourceVersion: rv }) : undefined;
+        if (state.sync) {
+          if (meta?.annotations?.[INITIAL_EVENTS_END] === 'true') {
+            const sync = state.sync;
+            state.sync = undefined;
+            state.rv = rv ?? sync.fromRv;
+            this.#finishSync(entries, sync, rv, 'watch-list');
+          }
+          return;
         }
+        this.#m.pacer.progress();
+        if (rv) state.rv = rv;
+        const moves = this.#c.stream.manage && rv !== undefined;
+        if (hook || moves) entries.push(this.#entry(undefined, hook, moves ? { resourceVersion: rv, sync: undefined } : unchanged));
         return;
       }
       case 'ERROR': {
         const parsed = StatusSchema.safeParse(object);
         const status = parsed.success ? parsed.data : undefined;
-        throw apiErrorFrom(status?.code ?? 500, status, `watch ${this.#path()}`);
+        throw apiErrorFrom(status?.code ?? 500, status, `watch ${this.#path}`);
       }
       default:
-        throw new DecodeError('DECODE_ERROR', `Unknown watch event type ${JSON.stringify(type.slice(0, 40))}`, {
-          retryable: true,
-        });
+        throw new DecodeError('DECODE_ERROR', `Unknown watch event type ${JSON.stringify(type.slice(0, 40))}`);
     }
   }
 
-  #seen(resourceVersion: string | undefined): void {
-    this.#eventInChunk = true;
-    this.#s.health.consecutiveErrors = 0;
-    if (resourceVersion) this.#setRv(resourceVersion);
-  }
-
-  #stampEvents(): void {
-    if (this.#eventInChunk) this.#s.health.lastEventAt = this.#c.clock.now();
-  }
-
-  #setRv(resourceVersion: string): void {
-    this.#s.resourceVersion = resourceVersion;
-    this.#s.health.resourceVersion = resourceVersion;
-  }
-
-  /** Decides what a failure leads to (and what to yield on the way). */
-  #fail(err: unknown, state: State): [Item<T>[], State] {
+  /** Decides what a failure leads to; `entries` are those produced before it, in order. */
+  #fail(err: unknown, state: State, entries: Entry<T>[]): [Entry<T>[], State] {
     this.release(state);
-    if (this.#c.signal.aborted) return [[], this.#stopped(state)];
-    const error =
-      err instanceof KwatchError
-        ? err
-        : new TransportError('NETWORK_ERROR', `Unexpected failure: ${(err as Error)?.message ?? String(err)}`, {
-            retryable: true,
-            cause: err,
-          });
-    safely(this.#c.hooks.error, error);
+    if (this.#c.signal.aborted) return [entries, this.#stopped(state)];
+    const error = asKwatchError(err);
+    this.#m.lastError = error;
+    const hooks = this.#c.options.hooks;
+    const report = (hook: (() => void) | undefined, position?: Position): void => {
+      if (hook || position) entries.push(this.#entry(undefined, hook, position));
+    };
+    report(safely(hooks.error, error));
     const sync = state.kind === 'list' || state.kind === 'connect' || state.kind === 'watch' ? state.sync : undefined;
+    const rv = state.kind === 'connect' || state.kind === 'watch' ? state.rv : undefined;
 
-    if (error.code === 'GONE') {
-      if (!this.#c.manage) return [[], { kind: 'fatal', error }];
-      if (sync?.notOlderThan) {
-        // The relist at our last resourceVersion was refused too: fall back to a consistent read.
-        return [[], { kind: 'sync', sync: { initial: sync.initial, notOlderThan: undefined, objects: 0 } }];
+    if (error.code === 'GONE' && this.#c.stream.manage) {
+      if (sync?.point.notOlderThan !== undefined) {
+        // The sync at our last resourceVersion was refused too: a consistent read (as client-go does), paced.
+        const point = { ...sync.point, notOlderThan: undefined };
+        report(undefined, { resourceVersion: sync.fromRv, sync: point });
+        return [entries, this.#startSync(point, sync.fromRv, true)];
       }
-      if (sync) return [[], { kind: 'sync', sync: { ...sync, objects: 0 } }]; // e.g. an expired continue token
-      const resync: Sync = { initial: false, notOlderThan: this.#s.resourceVersion, objects: 0 };
-      return [this.#c.markers ? [{ type: 'RESYNC', reason: error }] : [], { kind: 'sync', sync: resync }];
+      const point: SyncPoint = sync?.point ?? { initial: false, notOlderThan: rv, reason: error };
+      if (!sync && this.#c.stream.markers) entries.push(this.#entry({ type: 'RESYNC', reason: error }, undefined, { resourceVersion: rv, sync: point }));
+      else report(undefined, { resourceVersion: sync?.fromRv ?? rv, sync: point });
+      return this.#retryAfter(error, entries, this.#startSync(point, sync?.fromRv ?? rv, sync !== undefined));
     }
-    if (sync && state.kind === 'connect' && !error.retryable && (error.code === 'HTTP_ERROR' || error.code === 'NOT_FOUND')) {
+    if (sync && state.kind === 'connect' && (error.code === 'HTTP_ERROR' || error.code === 'NOT_FOUND')) {
       // The server does not take WatchList requests (400/422): list instead, from now on.
-      if (this.#c.watchList === 'auto') {
-        this.#s.watchListUnsupported = true;
-        return [[], { kind: 'list', sync, continueToken: undefined }];
+      if (this.#c.options.watchList === 'auto') {
+        this.#m.watchListUnsupported = true;
+        return [entries, this.#startSync(sync.point, sync.fromRv, true)];
       }
     }
     if (error.code === 'UNAUTHORIZED' && !this.#unauthorizedRetried) {
-      // Credentials may have rotated: the next request asks the KubeConfig again. Once.
+      // Credentials may have rotated: the next request asks the KubeConfig again. Once, paced.
       this.#unauthorizedRetried = true;
-      return [[], this.#retryOf(state)];
+      return [entries, this.#retryOf(state)];
     }
-    if (!error.retryable) return [[], { kind: 'fatal', error }];
-    const health = this.#s.health;
-    health.consecutiveErrors += 1;
-    if (health.consecutiveErrors > this.#c.maxConsecutiveErrors) return [[], { kind: 'fatal', error }];
-    const delayMs = this.#c.backoff.next(this.#c.clock.now(), (error as { retryAfterMs?: number }).retryAfterMs);
-    safely(this.#c.hooks.reconnecting, { error, delayMs, consecutiveErrors: health.consecutiveErrors });
-    return [[], { kind: 'backoff', delayMs, next: this.#retryOf(state) }];
+    if (!error.retryable) return [entries, { kind: 'fatal', error }];
+    return this.#retryAfter(error, entries, this.#retryOf(state));
+  }
+
+  /** A failure counted by the pacer: back off (or give up past maxConsecutiveErrors), then `next`. */
+  #retryAfter(error: KwatchError, entries: Entry<T>[], next: State): [Entry<T>[], State] {
+    const pacer = this.#m.pacer;
+    const delayMs = pacer.failure((error as { retryAfterMs?: number }).retryAfterMs);
+    if (pacer.consecutiveFailures > this.#c.options.maxConsecutiveErrors) return [entries, { kind: 'fatal', error }];
+    const hook = safely(this.#c.options.hooks.reconnecting, {
+      error,
+      delayMs,
+      consecutiveErrors: pacer.consecutiveFailures,
+    });
+    if (hook) entries.push(this.#entry(undefined, hook));
+    return [entries, { kind: 'backoff', delayMs, next }];
   }
 
   /** The state that tries again what `state` was doing. */
   #retryOf(state: State): State {
-    if (state.kind === 'list') return { kind: 'list', sync: state.sync, continueToken: state.continueToken };
+    if (state.kind === 'list') return { kind: 'list', sync: state.sync, continueToken: state.continueToken, free: false };
     if (state.kind === 'connect' || state.kind === 'watch') {
-      // An interrupted initial-events stream starts its sync over; the diff keeps it exact.
-      return state.sync ? { kind: 'sync', sync: { ...state.sync, objects: 0 } } : { kind: 'connect', sync: undefined };
+      // An interrupted sync starts over by LIST (a WatchList cut by the server's timeout would be cut
+      // again at the same place); the diff against what was delivered keeps it exact.
+      const { sync } = state;
+      return sync ? this.#startSync(sync.point, sync.fromRv, true) : { kind: 'connect', rv: state.rv, sync: undefined };
     }
     return state;
   }

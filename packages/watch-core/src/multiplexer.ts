@@ -1,11 +1,12 @@
-import type { KubernetesKind, WatchedObject } from '@kwatch/models';
+import { describeKind, type KubernetesKind, type WatchedObject } from '@kwatch/models';
 import PQueue from 'p-queue';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import { type Clock, sleep, systemClock } from './clock.ts';
 import { KwatchError } from './errors.ts';
-import { WatchEvent, type WatchEventType, type WatchMarker } from './events.ts';
+import { EventClass, type WatchEvent, type WatchEventType, type WatchMarker } from './events.ts';
+import type { Entry } from './machine.ts';
 import type { ConnectLimiter, StreamOptions } from './options.ts';
-import type { Watcher } from './watcher.ts';
+import { openSession, type Session, type Watcher } from './watcher.ts';
 
 type AnyWatcher = Watcher<any, any>;
 
@@ -27,17 +28,23 @@ type ItemKind<K> =
  *
  * @example
  * ```ts
- * for await (const e of mux.stream()) if (e.kind === 'Pod') e.object.spec?.nodeName;
+ * for await (const e of mux.stream()) if (e.kind === 'Pod' && !e.tombstone) e.object.spec?.nodeName;
  * ```
  */
-export class MultiplexedEvent<T, N extends string = string> extends WatchEvent<T> {
+export type MultiplexedEvent<T, N extends string = string> = WatchEvent<T> & {
   /** The kind of the object, e.g. `Pod`. */
   readonly kind: N;
   /** The watcher that produced the event. */
   readonly watcher: AnyWatcher;
+};
 
-  constructor(type: WatchEventType, object: T, synthetic: boolean, kind: N, watcher: AnyWatcher) {
-    super(type, object, synthetic);
+/** The runtime class of multiplexed events (`instanceof WatchEvent` holds). */
+class MultiplexedEventClass<T> extends EventClass<T> {
+  readonly kind: string;
+  readonly watcher: AnyWatcher;
+
+  constructor(e: WatchEvent<T>, kind: string, watcher: AnyWatcher) {
+    super(e.type as WatchEventType, e.object as T, e.synthetic, e.tombstone);
     this.kind = kind;
     this.watcher = watcher;
   }
@@ -55,17 +62,44 @@ export type MultiplexedEventOf<Ks> = [Ks] extends [never]
 
 /**
  * Decides whether a watcher that failed is kept (restarted after a backoff) or culled.
- * Only exactly `true` keeps it. It may replace the watcher (`mux.addWatcher(other)`).
+ * Only exactly `true` (or a promise of `true`) keeps it; a callback that throws or rejects
+ * culls it. It may replace the watcher (`mux.addWatcher(other)`).
+ *
+ * @example
+ * ```ts
+ * const keepRetryable: ExceptionCallback = async (_mux, _watcher, error) => isKwatchError(error) && error.retryable;
+ * ```
  */
 export type ExceptionCallback = (mux: MultiplexingWatcher<never>, watcher: AnyWatcher, error: unknown) => unknown;
 
-/** Options of {@link MultiplexingWatcher}. */
-export interface MultiplexingWatcherOptions {
-  /** Called when a watcher's stream fails; exactly `true` keeps it. Default: none (a failing watcher is culled). */
+/** Why a watcher was culled: its own error, and the callback's when the callback threw. */
+export interface Culled {
+  readonly watcher: AnyWatcher;
+  /** The watcher's failure. */
+  readonly error: unknown;
+  /** What `exceptionCallback` threw or rejected with, if it did. */
+  readonly callbackError?: unknown;
+}
+
+/**
+ * Options of {@link MultiplexingWatcher}.
+ *
+ * @example
+ * ```ts
+ * new MultiplexingWatcher({ watchers: [new Watcher(Pod), new Watcher(ConfigMap)], bufferSize: 64 });
+ * ```
+ */
+export interface MultiplexingWatcherOptions<W extends readonly AnyWatcher[] = readonly AnyWatcher[]> {
+  /**
+   * The watchers to start with. Given here, they type the events (narrowed by `kind`) even when
+   * more are added in later statements. Default: none.
+   */
+  readonly watchers?: W;
+  /** Called when a watcher's stream fails; exactly `true` keeps it. It may be async. Default: none (a failing watcher is culled). */
   readonly exceptionCallback?: ExceptionCallback;
   /** How many watchers may connect or list at the same time. Default: `4`. */
   readonly connectConcurrency?: number;
-  /** Events buffered per watcher before it stops reading (backpressure). Default: `256`. */
+  /** Entries buffered per watcher before it stops reading (backpressure). Default: `256`. */
   readonly bufferSize?: number;
   /** Delay before a kept watcher restarts. Default: 800 ms doubling to 30 s, full jitter. */
   readonly restartBackoff?: BackoffOptions;
@@ -79,8 +113,9 @@ interface Source {
   readonly key: string;
   readonly watcher: AnyWatcher;
   readonly kind: string;
-  readonly queue: Array<WatchEvent<unknown> | WatchMarker>;
+  readonly queue: Array<Entry<unknown>>;
   readonly backoff: Backoff;
+  session: Session<unknown> | undefined;
   stopped: boolean;
   space: (() => void) | undefined;
 }
@@ -92,26 +127,28 @@ const keyOf = (w: AnyWatcher): string => `${w.target.info.apiVersion}/${w.target
  * thread per watcher, an unbounded queue, callback spins or lost replacements.
  *
  * - One watcher per kind (Pod and PodList are one kind): adding another replaces and stops the first.
- * - Adding and deleting while streaming take effect at once; a deleted watcher's events stop
- *   (except those already handed out).
+ * - Adding and deleting while streaming take effect at once. A watcher's position is committed
+ *   when the multiplexer's consumer takes its event: after a `break`, `stop()` or `delWatcher`,
+ *   what was buffered but not taken comes again when that watcher streams again.
  * - Fair: watchers are served round-robin, so a busy kind cannot starve a quiet one.
- * - Bounded: each watcher buffers at most `bufferSize` events, then stops reading.
+ * - Bounded: each watcher buffers at most `bufferSize` entries, then stops reading.
  * - At most `connectConcurrency` watchers connect or list at once (p-queue).
  * - The stream ends when no watcher is left (an empty multiplexer ends at once), on `stop()`,
- *   or on `break`; a stopped multiplexer can stream again.
+ *   or on `break`; it can stream again at once.
  *
  * @example
  * ```ts
- * const mux = new MultiplexingWatcher({ exceptionCallback: (_m, _w, err) => isKwatchError(err) && err.retryable })
- *   .addWatcher(new Watcher(Pod, { namespace: 'web' }))
- *   .addWatcher(new Watcher(ConfigMap, { namespace: 'web' }));
+ * const mux = new MultiplexingWatcher({
+ *   watchers: [new Watcher(Pod, { namespace: 'web' }), new Watcher(ConfigMap, { namespace: 'web' })],
+ *   exceptionCallback: async (_m, _w, err) => isKwatchError(err) && err.retryable,
+ * });
  * for await (const e of mux.stream()) {
- *   if (e.kind === 'Pod') console.log('pod', e.object.status?.phase);
- *   else console.log('configmap', Object.keys(e.object.data ?? {}));
+ *   if (e.kind === 'Pod') console.log('pod', e.object.metadata?.name);
+ *   else console.log('configmap', e.object.metadata?.name);
  * }
  * ```
  */
-export class MultiplexingWatcher<Ks extends KubernetesKind = never> {
+class Multiplexer<Ks extends KubernetesKind = never> {
   readonly #options: MultiplexingWatcherOptions;
   readonly #watchers = new Map<string, AnyWatcher>();
   readonly #sources = new Map<string, Source>();
@@ -122,7 +159,7 @@ export class MultiplexingWatcher<Ks extends KubernetesKind = never> {
   #connecting = 0;
   #maxConnecting = 0;
   /** Watchers culled so far, with the reason, newest last. */
-  readonly culled: Array<{ watcher: AnyWatcher; error: unknown }> = [];
+  readonly culled: Culled[] = [];
 
   constructor(options: MultiplexingWatcherOptions = {}) {
     const concurrency = options.connectConcurrency ?? 4;
@@ -139,9 +176,13 @@ export class MultiplexingWatcher<Ks extends KubernetesKind = never> {
     if (options.exceptionCallback !== undefined && typeof options.exceptionCallback !== 'function') {
       throw new KwatchError('INVALID_OPTION', 'Expected `exceptionCallback` to be a function');
     }
+    if (options.watchers !== undefined && !Array.isArray(options.watchers)) {
+      throw new KwatchError('INVALID_OPTION', 'Expected `watchers` to be an array of Watchers');
+    }
     this.#options = options;
     this.#queue = new PQueue({ concurrency });
     this.#clock = options.clock ?? systemClock;
+    for (const w of options.watchers ?? []) this.addWatcher(w);
   }
 
   /** The watchers, one per kind. */
@@ -155,9 +196,27 @@ export class MultiplexingWatcher<Ks extends KubernetesKind = never> {
   }
 
   /**
+   * True while the multiplexer streams (pulled at least once, not ended or stopped), as Hikaru's `is_running()`.
+   *
+   * @example
+   * ```ts
+   * if (!mux.isRunning()) void consume(mux.stream());
+   * ```
+   */
+  isRunning(): boolean {
+    return this.#run !== undefined && !this.#run.controller.signal.aborted;
+  }
+
+  /**
    * Adds a watcher; one for the same kind is stopped and replaced. While streaming, the new
    * watcher starts at once with the stream's options. Returns the multiplexer, typed to
-   * include the new kind.
+   * include the new kind. The same instance may come back after `delWatcher`: it resumes where
+   * its consumer left it.
+   *
+   * @example
+   * ```ts
+   * mux.addWatcher(new Watcher(Secret, { namespace: 'web' }));
+   * ```
    */
   addWatcher<K extends KubernetesKind>(watcher: Watcher<K, any>): MultiplexingWatcher<Ks | K> {
     const key = keyOf(watcher);
@@ -168,7 +227,16 @@ export class MultiplexingWatcher<Ks extends KubernetesKind = never> {
     return this as unknown as MultiplexingWatcher<Ks | K>;
   }
 
-  /** Removes a watcher (or the watcher of a kind) and stops it. Its queued events are dropped. */
+  /**
+   * Removes a watcher — given as the instance, or as its kind (`Pod` or `PodList` alike) — and
+   * stops it. Its buffered, untaken events are dropped from this stream and come again if it is
+   * added back. Returns whether one was removed.
+   *
+   * @example
+   * ```ts
+   * mux.delWatcher(PodList); // removes the Pod watcher
+   * ```
+   */
   delWatcher(watcherOrKind: AnyWatcher | KubernetesKind): boolean {
     const key = this.#keyFor(watcherOrKind);
     if (key === undefined) return false;
@@ -177,13 +245,25 @@ export class MultiplexingWatcher<Ks extends KubernetesKind = never> {
   }
 
   #keyFor(w: AnyWatcher | KubernetesKind): string | undefined {
-    for (const [key, watcher] of this.#watchers) {
-      if (watcher === w || watcher.kind === w) return key;
+    for (const [key, watcher] of this.#watchers) if (watcher === w) return key;
+    try {
+      const info = describeKind(w as KubernetesKind);
+      const key = `${info.apiVersion}/${info.kind}`;
+      return this.#watchers.has(key) ? key : undefined;
+    } catch {
+      return undefined; // neither one of our watchers nor a kind
     }
-    return undefined;
   }
 
-  /** Stops the stream (within 100 ms) and every watcher; the multiplexer can stream again. */
+  /**
+   * Stops the stream (within 100 ms) and every watcher; the multiplexer can stream again.
+   * Called inside `for await`, the loop sees no further event.
+   *
+   * @example
+   * ```ts
+   * process.on('SIGTERM', () => mux.stop());
+   * ```
+   */
   stop(): void {
     this.#run?.controller.abort(new KwatchError('ABORTED', 'The multiplexer was stopped'));
     this.#notify();
@@ -193,6 +273,11 @@ export class MultiplexingWatcher<Ks extends KubernetesKind = never> {
    * The merged events. The options apply to every watcher, including ones added later.
    * A watcher's failure goes to `exceptionCallback`; the stream itself only fails for
    * misuse (a second concurrent stream).
+   *
+   * @example
+   * ```ts
+   * for await (const e of mux.stream({ markers: true })) if (e.type === 'SYNCED') console.log(e.kind, 'synced');
+   * ```
    */
   stream(options: StreamOptions & { markers: true }): AsyncGenerator<MultiplexedEventOf<Ks> | MultiplexedMarker, void, undefined>;
   stream(options?: StreamOptions): AsyncGenerator<MultiplexedEventOf<Ks>, void, undefined>;
@@ -203,23 +288,24 @@ export class MultiplexingWatcher<Ks extends KubernetesKind = never> {
   async *#merge(options: StreamOptions): AsyncGenerator<MultiplexedEvent<unknown> | MultiplexedMarker, void, undefined> {
     if (this.#run) throw new KwatchError('ALREADY_STREAMING', 'This multiplexer is already streaming');
     const controller = new AbortController();
+    const signal = controller.signal;
     const onOuterAbort = (): void => this.stop();
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-    const limiter: ConnectLimiter = (run, signal) => this.#queue.add(() => this.#counted(run), { signal });
-    this.#run = { options: { ...options, signal: controller.signal }, controller, limiter };
+    const limiter: ConnectLimiter = (run, s) => this.#queue.add(() => this.#counted(run), { signal: s });
+    this.#run = { options: { ...options, signal }, controller, limiter };
     try {
       if (options.signal?.aborted) return;
       for (const [key, watcher] of this.#watchers) this.#startSource(key, watcher);
       let next = 0;
-      while (!controller.signal.aborted) {
+      while (!signal.aborted) {
         const sources = [...this.#sources.values()];
         if (sources.length === 0) return;
-        let taken: { source: Source; item: WatchEvent<unknown> | WatchMarker } | undefined;
+        let taken: { source: Source; entry: Entry<unknown> } | undefined;
         for (let i = 0; i < sources.length && !taken; i++) {
           const source = sources[(next + i) % sources.length] as Source;
-          const item = source.queue.shift();
-          if (item) {
-            taken = { source, item };
+          const entry = source.queue.shift();
+          if (entry) {
+            taken = { source, entry };
             next = (next + i + 1) % sources.length;
             source.space?.();
           }
@@ -230,10 +316,13 @@ export class MultiplexingWatcher<Ks extends KubernetesKind = never> {
           });
           continue;
         }
-        const { source, item } = taken;
-        yield item instanceof WatchEvent
-          ? new MultiplexedEvent(item.type, item.object, item.synthetic, source.kind, source.watcher)
-          : { ...item, kind: source.kind, watcher: source.watcher };
+        const { source, entry } = taken;
+        const item = source.session?.take(entry);
+        if (signal.aborted) return;
+        if (item === undefined) continue;
+        yield item instanceof EventClass
+          ? (new MultiplexedEventClass(item as WatchEvent<unknown>, source.kind, source.watcher) as MultiplexedEvent<unknown>)
+          : { ...(item as WatchMarker), kind: source.kind, watcher: source.watcher };
       }
     } finally {
       options.signal?.removeEventListener('abort', onOuterAbort);
@@ -267,6 +356,7 @@ export class MultiplexingWatcher<Ks extends KubernetesKind = never> {
       kind: watcher.target.info.kind,
       queue: [],
       backoff: new Backoff(this.#options.restartBackoff),
+      session: undefined,
       stopped: false,
       space: undefined,
     };
@@ -280,21 +370,23 @@ export class MultiplexingWatcher<Ks extends KubernetesKind = never> {
     this.#sources.delete(key);
     source.stopped = true;
     source.queue.length = 0;
-    source.watcher.stop();
+    source.session?.stop();
     source.space?.();
     this.#notify();
   }
 
-  /** Feeds one watcher's events into its queue, waiting while the queue is full. */
+  /** Feeds one watcher's entries into its queue, waiting while the queue is full. */
   async #pump(source: Source): Promise<void> {
     const run = this.#run;
     if (!run) return;
     const bufferSize = this.#options.bufferSize ?? 256;
     while (!source.stopped) {
+      const session = source.watcher[openSession]({ ...run.options, connectLimiter: run.limiter });
+      source.session = session;
       try {
-        for await (const item of source.watcher.stream({ ...run.options, connectLimiter: run.limiter })) {
+        for await (const batch of session.batches) {
           if (source.stopped) return;
-          source.queue.push(item);
+          for (const entry of batch) source.queue.push(entry);
           this.#notify();
           while (source.queue.length >= bufferSize && !source.stopped) {
             await new Promise<void>((resolve) => {
@@ -303,7 +395,7 @@ export class MultiplexingWatcher<Ks extends KubernetesKind = never> {
             source.space = undefined;
           }
         }
-        // The watcher ended by itself (quitOnTimeout): it leaves this stream, not the multiplexer.
+        // The watcher ended by itself (quitOnTimeout), its events taken: it leaves this stream, not the multiplexer.
         if (!source.stopped && this.#sources.get(source.key) === source) {
           this.#sources.delete(source.key);
           this.#notify();
@@ -311,30 +403,59 @@ export class MultiplexingWatcher<Ks extends KubernetesKind = never> {
         return;
       } catch (failure) {
         if (source.stopped || run.controller.signal.aborted) return;
-        let keep: unknown = false;
-        let error = failure;
-        try {
-          keep = this.#options.exceptionCallback?.(this as unknown as MultiplexingWatcher<never>, source.watcher, failure);
-        } catch (callbackError) {
-          keep = false;
-          error = callbackError;
-        }
-        if (this.#sources.get(source.key) !== source) return; // replaced or deleted by the callback
-        if (keep === true) {
-          const slept = await sleep(source.backoff.next(this.#clock.now()), run.controller.signal, this.#clock);
-          if (!slept) return;
-          continue;
-        }
-        this.#watchers.delete(source.key);
-        this.#removeSource(source.key);
-        this.culled.push({ watcher: source.watcher, error });
-        try {
-          this.#options.onCulled?.(source.watcher, error);
-        } catch {
-          /* a hook must not break the stream */
-        }
-        return;
+        if (!(await this.#keep(source, failure))) return;
+        const slept = await sleep(source.backoff.next(this.#clock.now()), run.controller.signal, this.#clock);
+        if (!slept) return;
       }
     }
   }
+
+  /** Asks `exceptionCallback` (awaited) whether to keep a failed watcher; culls it otherwise. */
+  async #keep(source: Source, error: unknown): Promise<boolean> {
+    let keep: unknown = false;
+    let callbackError: unknown;
+    let threw = false;
+    try {
+      keep = await this.#options.exceptionCallback?.(this as unknown as MultiplexingWatcher<never>, source.watcher, error);
+    } catch (err) {
+      threw = true;
+      callbackError = err;
+    }
+    if (this.#sources.get(source.key) !== source || source.stopped) return false; // replaced or deleted meanwhile
+    if (keep === true && !threw) return true;
+    this.#watchers.delete(source.key);
+    this.#removeSource(source.key);
+    this.culled.push(threw ? { watcher: source.watcher, error, callbackError } : { watcher: source.watcher, error });
+    try {
+      this.#options.onCulled?.(source.watcher, error);
+    } catch {
+      /* a hook must not break the stream */
+    }
+    return false;
+  }
 }
+
+/** The kinds of a list of watchers. */
+type KindOfWatcher<X> = X extends Watcher<infer K, any> ? K : never;
+
+/** How `new MultiplexingWatcher(...)` types itself: by the watchers given to it. */
+export interface MultiplexingWatcherConstructor {
+  new <const W extends readonly AnyWatcher[] = []>(
+    options?: MultiplexingWatcherOptions<W>,
+  ): MultiplexingWatcher<KindOfWatcher<W[number]>>;
+  readonly prototype: MultiplexingWatcher<any>;
+}
+
+/**
+ * Merges one watcher per kind into one stream, as Hikaru's MultiplexingWatcher; see
+ * {@link MultiplexingWatcherOptions}. Events narrow by `kind` for the watchers given to the
+ * constructor (`watchers`) or added in the same expression (`.addWatcher(...)` chains).
+ *
+ * @example
+ * ```ts
+ * const mux = new MultiplexingWatcher({ watchers: [new Watcher(Pod), new Watcher(ConfigMap)] });
+ * for await (const e of mux.stream()) if (e.kind === 'Pod' && !e.tombstone) console.log(e.object.status?.phase);
+ * ```
+ */
+export type MultiplexingWatcher<Ks extends KubernetesKind = never> = Multiplexer<Ks>;
+export const MultiplexingWatcher = Multiplexer as unknown as MultiplexingWatcherConstructor;

@@ -6,11 +6,24 @@ import type { Clock } from './clock.ts';
 import type { KwatchError as KwatchErrorType } from './errors.ts';
 import type { WatchTransport } from './transport.ts';
 
-/** Lifecycle hooks of a watcher; each is optional and must not throw (a throw is ignored). */
+/**
+ * Lifecycle hooks of a watcher; each is optional and must not throw (a throw is ignored).
+ * A hook is called when the consumer reaches its place in the stream: after every event that
+ * arrived before what it reports has been taken.
+ *
+ * @example
+ * ```ts
+ * new Watcher(Pod, { hooks: { reconnecting: ({ error, delayMs }) => console.warn(error.code, delayMs) } });
+ * ```
+ */
 export interface WatcherHooks {
   /** A watch request was answered 200 and is streaming. */
   connected?: (info: { resourceVersion: string | undefined; reconnects: number }) => void;
-  /** A retryable failure; the watcher waits `delayMs` then tries again. */
+  /**
+   * A failure the watcher recovers from by itself: it waits `delayMs`, then tries again.
+   * `consecutiveErrors` counts failures since the last live event (a watcher that fails on every
+   * request shows here and in `health()`).
+   */
   reconnecting?: (info: { error: KwatchErrorType; delayMs: number; consecutiveErrors: number }) => void;
   /** A (re)list finished: `initial` for the first one, otherwise a resync after 410 Gone. */
   relisted?: (info: {
@@ -42,14 +55,18 @@ export interface WatcherOptions<K> {
   readonly fieldSelector?: string;
   /**
    * Start after this resourceVersion: only changes after it are delivered, no initial state.
+   * `'0'` means "the current state from the server's cache" (it may be slightly stale): managed
+   * streams deliver it as the initial state, ending with `SYNCED`; unmanaged ones pass it on as is.
    * Default: none (the current state first, then changes).
    */
   readonly resourceVersion?: string;
   /**
    * The server ends each watch request after this many seconds; the watcher then reconnects
-   * (or ends, with `quitOnTimeout`). Default: `290` (Hikaru's default of 1 replays the world every second).
+   * (or ends, with `quitOnTimeout`). `0` or `null` (Hikaru's "no timeout") sends no timeout: the
+   * server's own default applies (30–60 minutes on kube-apiserver). Default: `290` (Hikaru's
+   * default of 1 replays the world every second).
    */
-  readonly timeoutSeconds?: number;
+  readonly timeoutSeconds?: number | null;
   /** Ask the server for BOOKMARK events, which keep the resourceVersion fresh on quiet resources. Default: `true`. */
   readonly allowWatchBookmarks?: boolean;
   /**
@@ -125,7 +142,12 @@ const WatcherOptionsSchema = z.strictObject({
   labelSelector: z.string(expect('a string')).optional(),
   fieldSelector: z.string(expect('a string')).optional(),
   resourceVersion: nonEmpty.optional(),
-  timeoutSeconds: positiveInt.optional(),
+  timeoutSeconds: z
+    .custom<number | null>(
+      (v) => v === null || (typeof v === 'number' && Number.isInteger(v) && v >= 0),
+      'a positive integer, or 0 or null for no timeout',
+    )
+    .optional(),
   allowWatchBookmarks: z.boolean(expect('true or false')).optional(),
   kubeConfig: z
     .custom<KubeConfig>(
@@ -211,4 +233,74 @@ export function checkWatcherOptions(options: unknown): void {
 /** Validates stream options. */
 export function checkStreamOptions(options: unknown): void {
   check(StreamOptionsSchema, options, 'the stream options');
+}
+
+/** The defaults of every watcher option, in one place. */
+export const DEFAULTS = {
+  timeoutSeconds: 290,
+  allowWatchBookmarks: true,
+  http2: true,
+  inactivityTimeoutMs: 120_000,
+  maxConsecutiveErrors: Number.POSITIVE_INFINITY,
+  maxLineBytes: 16 * 1024 * 1024,
+  pageSize: 500,
+  watchList: 'auto',
+  manageResourceVersion: true,
+  quitOnTimeout: false,
+  markers: false,
+} as const;
+
+/** Watcher options with every default applied. */
+export interface ResolvedWatcherOptions {
+  readonly labelSelector: string | undefined;
+  readonly fieldSelector: string | undefined;
+  readonly resourceVersion: string | undefined;
+  /** `undefined`: none sent. */
+  readonly timeoutSeconds: number | undefined;
+  readonly allowWatchBookmarks: boolean;
+  readonly http2: boolean;
+  readonly inactivityTimeoutMs: number;
+  readonly maxConsecutiveErrors: number;
+  readonly maxLineBytes: number;
+  readonly pageSize: number;
+  readonly watchList: 'auto' | boolean;
+  readonly hooks: WatcherHooks;
+}
+
+/** Validates watcher options and applies the defaults. */
+export function resolveWatcherOptions(options: WatcherOptions<unknown>): ResolvedWatcherOptions {
+  checkWatcherOptions(options);
+  const o = options;
+  return {
+    labelSelector: o.labelSelector,
+    fieldSelector: o.fieldSelector,
+    resourceVersion: o.resourceVersion,
+    timeoutSeconds:
+      o.timeoutSeconds === undefined ? DEFAULTS.timeoutSeconds : o.timeoutSeconds ? o.timeoutSeconds : undefined,
+    allowWatchBookmarks: o.allowWatchBookmarks ?? DEFAULTS.allowWatchBookmarks,
+    http2: o.http2 ?? DEFAULTS.http2,
+    inactivityTimeoutMs: o.inactivityTimeoutMs ?? DEFAULTS.inactivityTimeoutMs,
+    maxConsecutiveErrors: o.maxConsecutiveErrors ?? DEFAULTS.maxConsecutiveErrors,
+    maxLineBytes: o.maxLineBytes ?? DEFAULTS.maxLineBytes,
+    pageSize: o.pageSize ?? DEFAULTS.pageSize,
+    watchList: o.watchList ?? DEFAULTS.watchList,
+    hooks: o.hooks ?? {},
+  };
+}
+
+/** Stream options with every default applied. */
+export interface ResolvedStreamOptions {
+  readonly manage: boolean;
+  readonly quitOnTimeout: boolean;
+  readonly markers: boolean;
+}
+
+/** Validates stream options and applies the defaults. */
+export function resolveStreamOptions(options: StreamOptions): ResolvedStreamOptions {
+  checkStreamOptions(options);
+  return {
+    manage: options.manageResourceVersion ?? DEFAULTS.manageResourceVersion,
+    quitOnTimeout: options.quitOnTimeout ?? DEFAULTS.quitOnTimeout,
+    markers: options.markers ?? DEFAULTS.markers,
+  };
 }

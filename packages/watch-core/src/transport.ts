@@ -3,7 +3,7 @@ import { type Cluster, HttpMethod, type KubeConfig, RequestContext } from '@kube
 import { KwatchError, type Status, StatusSchema } from '@kwatch/models';
 import { type Dispatcher, request } from 'undici';
 import { sharedDispatcher } from './connections.ts';
-import { apiErrorFrom, TransportError } from './errors.ts';
+import { apiErrorFrom, ConfigError, TransportError } from './errors.ts';
 
 /** A streaming response body: chunks as they arrive, pulled (backpressure), closable. */
 export interface StreamBody extends AsyncIterable<Uint8Array> {
@@ -39,15 +39,12 @@ function transportError(err: unknown, where: string): Error {
   if (e?.name === 'AbortError') return err as Error;
   const code = e?.code ?? e?.cause?.code;
   if (code && TLS_CODES.has(code)) {
-    return new KwatchError(
+    return new TransportError(
       'TLS_ERROR',
-      `${where}: TLS verification of the API server failed (${code}); check the cluster's certificate-authority in your kubeconfig`,
-      { retryable: false },
+      `${where}: TLS verification of the API server failed (${code}); check the cluster's certificate-authority in your kubeconfig`
     );
   }
-  return new TransportError('NETWORK_ERROR', `${where}: ${code ?? e?.name ?? 'error'}: ${e?.message ?? String(err)}`, {
-    retryable: true,
-  });
+  return new TransportError('NETWORK_ERROR', `${where}: ${code ?? e?.name ?? 'error'}: ${e?.message ?? String(err)}`);
 }
 
 /**
@@ -108,9 +105,7 @@ export function kubeConfigTransport(kc: KubeConfig, options: { http2?: boolean }
       const why = String((err as Error)?.message ?? err)
         .split('\n')[0]
         ?.slice(0, 200);
-      throw new KwatchError('CREDENTIALS_ERROR', `${where}: the kubeconfig could not prepare the request: ${why}`, {
-        retryable: false,
-      });
+      throw new ConfigError('CREDENTIALS_ERROR', `${where}: the kubeconfig could not prepare the request: ${why}`);
     }
     try {
       const res = await abortable(

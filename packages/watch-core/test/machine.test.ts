@@ -3,11 +3,13 @@
 import { watchTarget } from '@kwatch/models';
 import { ConfigMap } from '@kwatch/models/v1';
 import { describe, expect, it } from 'vitest';
-import { Backoff } from '../src/backoff.ts';
 import type { Clock } from '../src/clock.ts';
 import { apiErrorFrom, type KwatchError, TransportError } from '../src/errors.ts';
-import { WatchEvent } from '../src/events.ts';
-import { type Item, Machine, type MachineConfig, newShared, type Shared, type State } from '../src/machine.ts';
+import { isMarker } from '../src/events.ts';
+import { KnownObjects } from '../src/knownObjects.ts';
+import { type Entry, Machine, type Memory, type Position, type State } from '../src/machine.ts';
+import { resolveStreamOptions, resolveWatcherOptions, type StreamOptions, type WatcherOptions } from '../src/options.ts';
+import { Pacer } from '../src/pacer.ts';
 import type { StreamBody, WatchTransport } from '../src/transport.ts';
 
 class ManualClock implements Clock {
@@ -102,77 +104,120 @@ const endBookmark = (rv: string) =>
     metadata: { resourceVersion: rv, annotations: { 'k8s.io/initial-events-end': 'true' } },
   });
 
-function setup(replies: Reply[], overrides: Partial<MachineConfig<ConfigMap>> = {}, shared: Shared = newShared(undefined)) {
+const initialSync: Position = { resourceVersion: undefined, sync: { initial: true, notOlderThan: undefined, reason: undefined } };
+const at = (resourceVersion: string): Position => ({ resourceVersion, sync: undefined });
+
+function setup(
+  replies: Reply[],
+  overrides: { options?: WatcherOptions<unknown>; stream?: StreamOptions } = {},
+  position: Position = initialSync,
+) {
   const clock = new ManualClock();
   const transport = new ScriptedTransport(replies);
   const controller = new AbortController();
   const hooks = { errors: [] as KwatchError[], bookmarks: [] as string[] };
+  const memory: Memory = {
+    position,
+    known: new KnownObjects(),
+    pacer: new Pacer(clock, {}, () => 0.5),
+    watchListUnsupported: false,
+    counters: { connects: 0, reconnects: 0, relists: 0, lastEventAt: undefined },
+    lastError: undefined,
+  };
   const machine = new Machine<ConfigMap>(
     {
       target: watchTarget(ConfigMap, { namespace: 'ns' }),
       transport,
       clock,
-      backoff: new Backoff({}, () => 0.5),
       signal: controller.signal,
-      manage: true,
-      quitOnTimeout: false,
-      markers: true,
-      startResourceVersion: undefined,
-      timeoutSeconds: 290,
-      allowWatchBookmarks: true,
-      labelSelector: undefined,
-      fieldSelector: undefined,
-      inactivityTimeoutMs: 5_000,
-      maxConsecutiveErrors: Number.POSITIVE_INFINITY,
-      maxLineBytes: 1 << 20,
-      pageSize: 2,
-      watchList: 'auto',
-      hooks: { error: (e) => hooks.errors.push(e), bookmark: (b) => hooks.bookmarks.push(b.resourceVersion) },
+      options: resolveWatcherOptions({
+        inactivityTimeoutMs: 5_000,
+        maxLineBytes: 1 << 20,
+        pageSize: 2,
+        hooks: { error: (e) => hooks.errors.push(e), bookmark: (b) => hooks.bookmarks.push(b.resourceVersion) },
+        ...overrides.options,
+      }),
+      stream: resolveStreamOptions({ markers: true, ...overrides.stream }),
       decode: (raw) => Object.setPrototypeOf(raw, ConfigMap.prototype) as ConfigMap,
-      ...overrides,
     },
-    shared,
+    memory,
   );
-  return { machine, clock, transport, controller, hooks, shared };
+  return { machine, clock, transport, controller, hooks, memory };
 }
 
-const show = (items: Item<ConfigMap>[]) =>
-  items.map((i) => (i instanceof WatchEvent ? `${i.type} ${i.object.metadata?.name}${i.synthetic ? '*' : ''}` : i.type));
+/** Takes entries as a consumer would: commits each, calls its hook, and shows its item. */
+function take(memory: Memory, entries: Entry<ConfigMap>[]): string[] {
+  const out: string[] = [];
+  for (const e of entries) {
+    if (e.position) memory.position = e.position;
+    memory.known.commit(e.seq);
+    e.hook?.();
+    const i = e.item;
+    if (!i) continue;
+    out.push(isMarker(i) ? i.type : `${i.type} ${i.object.metadata?.name}${i.synthetic ? '*' : ''}${i.tombstone ? '†' : ''}`);
+  }
+  return out;
+}
 
-async function run(m: Machine<ConfigMap>, state: State, steps: number): Promise<{ items: string[]; state: State }> {
+async function run(
+  m: Machine<ConfigMap>,
+  memory: Memory,
+  state: State,
+  steps: number,
+): Promise<{ items: string[]; state: State }> {
   const items: string[] = [];
   for (let i = 0; i < steps; i++) {
     const [out, next] = await m.step(state);
-    items.push(...show(out));
+    items.push(...take(memory, out));
     state = next;
   }
   return { items, state };
 }
 
+const connect: State = { kind: 'connect', rv: '5', sync: undefined };
+
 describe('the watcher state machine', () => {
-  it('start: managed without resourceVersion syncs; with one, or unmanaged, connects', async () => {
-    expect((await setup([]).machine.step({ kind: 'start' }))[1].kind).toBe('sync');
-    expect((await setup([], {}, newShared('42')).machine.step({ kind: 'start' }))[1]).toEqual({
+  it('start: managed without resourceVersion syncs (WatchList, or LIST); with one, or unmanaged, connects', async () => {
+    expect((await setup([]).machine.step({ kind: 'start' }))[1]).toMatchObject({ kind: 'connect', sync: { viaList: false } });
+    expect((await setup([], { options: { watchList: false } }).machine.step({ kind: 'start' }))[1].kind).toBe('list');
+    expect((await setup([], {}, at('42')).machine.step({ kind: 'start' }))[1]).toEqual({
       kind: 'connect',
+      rv: '42',
       sync: undefined,
     });
-    expect((await setup([], { manage: false }).machine.step({ kind: 'start' }))[1].kind).toBe('connect');
+    expect((await setup([], { stream: { manageResourceVersion: false } }).machine.step({ kind: 'start' }))[1].kind).toBe(
+      'connect',
+    );
   });
 
   it('sync by WatchList: initial ADDED events are synthetic, the end bookmark gives SYNCED, then live events', async () => {
     const body = new FakeBody();
-    const { machine, transport, shared } = setup([{ stream: body }]);
+    const { machine, transport, memory } = setup([{ stream: body }]);
     body.send(line('ADDED', cm('a', '10')) + line('ADDED', cm('b', '11')) + endBookmark('12') + line('MODIFIED', cm('a', '13')));
-    const { items } = await run(machine, { kind: 'start' }, 4);
+    const { items, state } = await run(machine, memory, { kind: 'start' }, 3);
     expect(items).toEqual(['ADDED a*', 'ADDED b*', 'SYNCED', 'MODIFIED a']);
     expect(transport.requests[0]).toContain('sendInitialEvents=true&resourceVersionMatch=NotOlderThan&resourceVersion=');
-    expect(shared.resourceVersion).toBe('13');
-    expect(shared.health.state).toBe('watching');
+    expect(memory.position).toEqual(at('13'));
+    expect(state).toMatchObject({ kind: 'watch', sync: undefined, rv: '13' });
+  });
+
+  it('the position is committed per entry taken: entries not taken leave it where the consumer is', async () => {
+    const body = new FakeBody();
+    const { machine, memory } = setup([{ stream: body }], {}, at('10'));
+    body.send(line('ADDED', cm('d', '11')) + line('ADDED', cm('e', '12')) + line('ADDED', cm('f', '13')));
+    const [, watching] = await machine.step({ kind: 'start' });
+    const [, w] = await machine.step(watching);
+    const [entries] = await machine.step(w);
+    expect(entries).toHaveLength(3);
+    take(memory, entries.slice(0, 1));
+    expect(memory.position).toEqual(at('11'));
+    memory.known.rollback(); // the stream ends with e and f untaken
+    expect(memory.known.size).toBe(1);
   });
 
   it('sync by paginated LIST: pages follow the continue token, then the watch starts at the list resourceVersion', async () => {
     const body = new FakeBody();
-    const { machine, transport } = setup(
+    const { machine, transport, memory } = setup(
       [
         {
           list: {
@@ -183,9 +228,9 @@ describe('the watcher state machine', () => {
         { list: { metadata: { resourceVersion: '5' }, items: [{ metadata: cm('c', '3').metadata }] } },
         { stream: body },
       ],
-      { watchList: false },
+      { options: { watchList: false } },
     );
-    const { items, state } = await run(machine, { kind: 'start' }, 5);
+    const { items, state } = await run(machine, memory, { kind: 'start' }, 4);
     expect(items).toEqual(['ADDED a*', 'ADDED b*', 'ADDED c*', 'SYNCED']);
     expect(transport.requests[0]).toMatch(/limit=2$/);
     expect(transport.requests[1]).toMatch(/limit=2&continue=next$/);
@@ -193,33 +238,61 @@ describe('the watcher state machine', () => {
     expect(state.kind).toBe('watch');
   });
 
-  it('BOOKMARK advances the resourceVersion and calls the hook; nothing is yielded', async () => {
+  it('a sync interrupted before SYNCED stays a sync: the position keeps it, with the objects taken so far known', async () => {
+    const { machine, memory } = setup(
+      [{ list: { metadata: { resourceVersion: '5' }, items: [cm('a', '1'), cm('b', '2'), cm('c', '3')] } }],
+      { options: { watchList: false, pageSize: 500 } },
+    );
+    const [, list] = await machine.step({ kind: 'start' });
+    const [entries] = await machine.step(list);
+    take(memory, entries.slice(0, 1)); // the consumer takes `a`, then breaks
+    memory.known.rollback();
+    expect(memory.position).toEqual(initialSync);
+    expect(memory.known.size).toBe(1);
+    // The next stream syncs again and delivers only what was not taken.
+    const again = setup(
+      [{ list: { metadata: { resourceVersion: '6' }, items: [cm('a', '1'), cm('b', '2'), cm('c', '3')] } }],
+      { options: { watchList: false, pageSize: 500 } },
+      memory.position,
+    );
+    Object.assign(again.memory, { known: memory.known }); // the watcher's memory, carried to its next stream
+    const { items } = await run(again.machine, again.memory, { kind: 'start' }, 2);
+    expect(items).toEqual(['ADDED b*', 'ADDED c*', 'SYNCED']);
+    expect(again.memory.position).toEqual(at('6'));
+  });
+
+  it('BOOKMARK advances the position and calls the hook; nothing is yielded', async () => {
     const body = new FakeBody();
-    const { machine, shared, hooks } = setup([{ stream: body }], {}, newShared('1'));
+    const { machine, memory, hooks } = setup([{ stream: body }], {}, at('1'));
     body.send(line('BOOKMARK', { kind: 'ConfigMap', metadata: { resourceVersion: '99' } }));
-    const { items } = await run(machine, { kind: 'start' }, 3);
+    const { items } = await run(machine, memory, { kind: 'start' }, 3);
     expect(items).toEqual([]);
-    expect(shared.resourceVersion).toBe('99');
+    expect(memory.position).toEqual(at('99'));
     expect(hooks.bookmarks).toEqual(['99']);
   });
 
-  it('410 when managed: RESYNC, a relist at the last resourceVersion, and a diff that converges', async () => {
+  it('410 when managed: RESYNC, a relist at the last resourceVersion after a backoff, and a diff that converges', async () => {
     const watch = new FakeBody();
     const after = new FakeBody();
-    const shared = newShared(undefined);
-    const { machine, transport } = setup(
+    const { machine, transport, memory, clock } = setup(
       [
         { list: { metadata: { resourceVersion: '3' }, items: [cm('keep', '1'), cm('change', '2'), cm('gone', '3')] } },
         { stream: watch },
         { list: { metadata: { resourceVersion: '9' }, items: [cm('keep', '1'), cm('change', '7'), cm('new', '8')] } },
         { stream: after },
       ],
-      { watchList: false },
-      shared,
+      { options: { watchList: false } },
     );
     watch.send(line('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version: 3 (8)' }));
-    // start, sync, list, connect, read (ERROR), sync, list
-    const { items, state } = await run(machine, { kind: 'start' }, 7);
+    // start, list, connect, read (ERROR)
+    let { items, state } = await run(machine, memory, { kind: 'start' }, 4);
+    expect(state.kind).toBe('backoff');
+    expect(memory.position.sync).toMatchObject({ initial: false, notOlderThan: '3' });
+    const sleeping = machine.step(state);
+    clock.advance(state.kind === 'backoff' ? state.delayMs : 0);
+    state = (await sleeping)[1];
+    const more = await run(machine, memory, state, 1);
+    items = [...items, ...more.items];
     expect(items).toEqual([
       'ADDED keep*',
       'ADDED change*',
@@ -228,39 +301,41 @@ describe('the watcher state machine', () => {
       'RESYNC',
       'MODIFIED change*',
       'ADDED new*',
-      'DELETED gone*',
+      'DELETED gone*†',
       'SYNCED',
     ]);
     expect(transport.requests[2]).toContain('resourceVersion=3&resourceVersionMatch=NotOlderThan');
     expect(watch.closed).toBe(true);
-    expect(shared.health.relists).toBe(1);
-    expect(state).toEqual({ kind: 'connect', sync: undefined });
+    expect(memory.counters.relists).toBe(1);
+    expect(more.state).toEqual({ kind: 'connect', rv: '9', sync: undefined });
   });
 
   it('410 again on the relist at the last resourceVersion: falls back to a consistent read', async () => {
     const gone = apiErrorFrom(410, { kind: 'Status', code: 410, reason: 'Expired' }, 'GET x');
-    const { machine, transport } = setup([{ error: gone }, { list: { metadata: { resourceVersion: '9' }, items: [] } }], {
-      watchList: false,
-    });
-    const sync = { initial: false, notOlderThan: '3', objects: 0 };
-    const { state } = await run(machine, { kind: 'list', sync, continueToken: undefined }, 3);
+    const { machine, transport, memory } = setup(
+      [{ error: gone }, { list: { metadata: { resourceVersion: '9' }, items: [] } }],
+      { options: { watchList: false } },
+      { resourceVersion: '3', sync: { initial: false, notOlderThan: '3', reason: gone } },
+    );
+    const { state } = await run(machine, memory, { kind: 'start' }, 3);
+    expect(transport.requests[0]).toContain('resourceVersion=3');
     expect(transport.requests[1]).not.toContain('resourceVersion=');
     expect(state.kind).toBe('connect');
   });
 
   it('410 when unmanaged: a fatal GoneError', async () => {
     const body = new FakeBody();
-    const { machine } = setup([{ stream: body }], { manage: false });
+    const { machine, memory } = setup([{ stream: body }], { stream: { manageResourceVersion: false } });
     body.send(line('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' }));
-    const { state } = await run(machine, { kind: 'start' }, 3);
+    const { state } = await run(machine, memory, { kind: 'start' }, 3);
     expect(state.kind).toBe('fatal');
     await expect(machine.step(state)).rejects.toMatchObject({ code: 'GONE', httpStatus: 410 });
   });
 
   it('retryable failures back off with growing, jittered delays on the injected clock, then retry', async () => {
-    const net = () => new TransportError('NETWORK_ERROR', 'ECONNREFUSED', { retryable: true });
+    const net = () => new TransportError('NETWORK_ERROR', 'ECONNREFUSED');
     const body = new FakeBody();
-    const { machine, clock, shared } = setup([{ error: net() }, { error: net() }, { stream: body }], {}, newShared('5'));
+    const { machine, clock, memory } = setup([{ error: net() }, { error: net() }, { stream: body }], {}, at('5'));
     let state: State = (await machine.step({ kind: 'start' }))[1];
     const delays: number[] = [];
     for (let i = 0; i < 2; i++) {
@@ -272,67 +347,93 @@ describe('the watcher state machine', () => {
       state = (await sleeping)[1];
     }
     expect(delays).toEqual([400, 800]); // random 0.5 × 800, × 1600
-    expect(shared.health.consecutiveErrors).toBe(2);
+    expect(memory.pacer.consecutiveFailures).toBe(2);
     state = (await machine.step(state))[1];
     expect(state.kind).toBe('watch');
   });
 
   it('a Retry-After is a floor for the delay', async () => {
-    const { machine } = setup([{ error: apiErrorFrom(429, undefined, 'GET x', '7') }], {}, newShared('5'));
-    const [, state] = await machine.step({ kind: 'connect', sync: undefined });
+    const { machine } = setup([{ error: apiErrorFrom(429, undefined, 'GET x', '7') }], {}, at('5'));
+    const [, state] = await machine.step(connect);
     expect(state).toMatchObject({ kind: 'backoff', delayMs: 7000 });
   });
 
   it('401 retries at once with fresh credentials, once; 403 is fatal', async () => {
     const unauthorized = () => apiErrorFrom(401, { kind: 'Status', code: 401, reason: 'Unauthorized' }, 'GET x');
-    const { machine } = setup([{ error: unauthorized() }, { error: unauthorized() }], {}, newShared('5'));
-    let [, state] = await machine.step({ kind: 'connect', sync: undefined });
-    expect(state).toEqual({ kind: 'connect', sync: undefined });
+    const { machine } = setup([{ error: unauthorized() }, { error: unauthorized() }], {}, at('5'));
+    let [, state] = await machine.step(connect);
+    expect(state).toEqual(connect);
     [, state] = await machine.step(state);
     expect(state).toMatchObject({ kind: 'fatal', error: { code: 'UNAUTHORIZED' } });
-    const forbidden = setup([{ error: apiErrorFrom(403, undefined, 'GET x') }], {}, newShared('5'));
-    expect((await forbidden.machine.step({ kind: 'connect', sync: undefined }))[1]).toMatchObject({ kind: 'fatal' });
+    const forbidden = setup([{ error: apiErrorFrom(403, undefined, 'GET x') }], {}, at('5'));
+    expect((await forbidden.machine.step(connect))[1]).toMatchObject({ kind: 'fatal' });
   });
 
   it('a server that refuses WatchList (422) makes the sync fall back to LIST, for good', async () => {
-    const { machine, shared } = setup([{ error: apiErrorFrom(422, undefined, 'GET x') }]);
-    const [, sync] = await machine.step({ kind: 'start' });
-    const [, connect] = await machine.step(sync);
-    const [, next] = await machine.step(connect);
+    const { machine, memory } = setup([{ error: apiErrorFrom(422, undefined, 'GET x') }]);
+    const [, connecting] = await machine.step({ kind: 'start' });
+    const [, next] = await machine.step(connecting);
     expect(next).toMatchObject({ kind: 'list', continueToken: undefined });
-    expect(shared.watchListUnsupported).toBe(true);
+    expect(memory.watchListUnsupported).toBe(true);
   });
 
-  it('a clean end of the stream reconnects at once, or ends with quitOnTimeout', async () => {
+  it('a clean end of a watch that lived reconnects at once, or ends with quitOnTimeout', async () => {
     for (const quitOnTimeout of [false, true]) {
       const body = new FakeBody();
-      const { machine } = setup([{ stream: body }], { quitOnTimeout }, newShared('5'));
+      const { machine, clock, memory } = setup([{ stream: body }], { stream: { quitOnTimeout } }, at('5'));
+      const [, watching] = await machine.step(connect);
+      clock.advance(1500);
       body.send(null);
-      const { state } = await run(machine, { kind: 'connect', sync: undefined }, 2);
-      expect(state).toEqual(quitOnTimeout ? { kind: 'done' } : { kind: 'connect', sync: undefined });
+      const { state } = await run(machine, memory, watching, 1);
+      expect(state).toEqual(quitOnTimeout ? { kind: 'done' } : connect);
     }
+  });
+
+  it('a watch closed at once without an event is a failure (EARLY_CLOSE) that backs off', async () => {
+    const body = new FakeBody();
+    const { machine, hooks, memory } = setup([{ stream: body }], {}, at('5'));
+    const [, watching] = await machine.step(connect);
+    body.send(null);
+    const [entries, next] = await machine.step(watching);
+    take(memory, entries);
+    expect(next).toMatchObject({ kind: 'backoff', next: connect });
+    expect(hooks.errors.map((e) => e.code)).toEqual(['EARLY_CLOSE']);
   });
 
   it('the inactivity watchdog closes a silent stream with STALLED and the machine backs off', async () => {
     const body = new FakeBody();
-    const { machine, clock, hooks } = setup([{ stream: body }], {}, newShared('5'));
-    const [, watching] = await machine.step({ kind: 'connect', sync: undefined });
+    const { machine, clock, hooks, memory } = setup([{ stream: body }], {}, at('5'));
+    const [, watching] = await machine.step(connect);
     const reading = machine.step(watching);
     clock.advance(4_999);
     expect(body.closed).toBe(false);
     clock.advance(1);
-    const [, next] = await reading;
+    const [entries, next] = await reading;
+    take(memory, entries);
     expect(body.closed).toBe(true);
     expect(next.kind).toBe('backoff');
     expect(hooks.errors.map((e) => e.code)).toEqual(['STALLED']);
   });
 
+  it('hooks are entries: they run when the consumer reaches them, after the events before them', async () => {
+    const body = new FakeBody();
+    const { machine, hooks, memory } = setup([{ stream: body }], {}, at('5'));
+    const [, watching] = await machine.step(connect);
+    body.send(`${line('ADDED', cm('a', '6'))}{"type":"ADDED","object":\n`);
+    const [entries] = await machine.step(watching);
+    expect(hooks.errors).toEqual([]); // not yet: `a` has not been taken
+    expect(take(memory, entries.slice(0, 1))).toEqual(['ADDED a']);
+    expect(hooks.errors).toEqual([]);
+    take(memory, entries.slice(1));
+    expect(hooks.errors.map((e) => e.code)).toEqual(['DECODE_ERROR']);
+  });
+
   it('gives up after maxConsecutiveErrors', async () => {
-    const net = new TransportError('NETWORK_ERROR', 'x', { retryable: true });
-    const { machine } = setup([{ error: net }, { error: net }], { maxConsecutiveErrors: 1 }, newShared('5'));
-    const [, first] = await machine.step({ kind: 'connect', sync: undefined });
+    const net = new TransportError('NETWORK_ERROR', 'x');
+    const { machine } = setup([{ error: net }, { error: net }], { options: { maxConsecutiveErrors: 1 } }, at('5'));
+    const [, first] = await machine.step(connect);
     expect(first.kind).toBe('backoff');
-    const [, second] = await machine.step({ kind: 'connect', sync: undefined });
+    const [, second] = await machine.step(connect);
     expect(second.kind).toBe('fatal');
   });
 
@@ -347,10 +448,29 @@ describe('the watcher state machine', () => {
 
   it('events decoded before a bad line in the same chunk are still delivered', async () => {
     const body = new FakeBody();
-    const { machine } = setup([{ stream: body }], {}, newShared('5'));
+    const { machine, memory } = setup([{ stream: body }], {}, at('5'));
     body.send(`${line('ADDED', cm('a', '6'))}{"type":"ADDED","object":\n${line('ADDED', cm('b', '7'))}`);
-    const { items, state } = await run(machine, { kind: 'connect', sync: undefined }, 2);
+    const { items, state } = await run(machine, memory, connect, 2);
     expect(items).toEqual(['ADDED a']);
     expect(state.kind).toBe('backoff');
+  });
+
+  it('every request is paced: a burst of 10, then 5 per second, whatever the server answers', async () => {
+    const replies: Reply[] = Array.from({ length: 30 }, () => ({ error: apiErrorFrom(401, undefined, 'GET x') }));
+    const { machine, clock, transport } = setup(replies, {}, at('5'));
+    // 401 retries once at once (no backoff), so only the token bucket paces this loop.
+    let state: State = connect;
+    const started = clock.t;
+    for (let i = 0; i < 30 && transport.requests.length < 20; i++) {
+      const stepping = machine.step(state);
+      for (let j = 0; j < 10; j++) {
+        await Promise.resolve();
+        clock.advance(10);
+      }
+      const [, next] = await stepping;
+      state = next.kind === 'fatal' ? connect : next.kind === 'backoff' ? next.next : next;
+    }
+    const seconds = (clock.t - started) / 1000;
+    expect(transport.requests.length).toBeLessThanOrEqual(10 + 5 * seconds + 1);
   });
 });

@@ -11,9 +11,24 @@ describe('MultiplexingWatcher types', () => {
       .addWatcher(new Watcher(Deployment));
     for await (const e of mux.stream()) {
       expectTypeOf(e.kind).toEqualTypeOf<'Pod' | 'ConfigMap' | 'Deployment'>();
-      if (e.kind === 'Pod') expectTypeOf(e.object).toEqualTypeOf<Pod>();
+      if (e.tombstone) expectTypeOf(e.object.metadata.name).toEqualTypeOf<string>();
+      else if (e.kind === 'Pod') expectTypeOf(e.object).toEqualTypeOf<Pod>();
       else if (e.kind === 'ConfigMap') expectTypeOf(e.object).toEqualTypeOf<ConfigMap>();
       else expectTypeOf(e.object).toEqualTypeOf<Deployment>();
+    }
+  });
+
+  it('watchers given to the constructor type the events, also with more added in later statements', async () => {
+    const mux = new MultiplexingWatcher({
+      watchers: [new Watcher(Pod), new Watcher(ConfigMap)],
+      exceptionCallback: async () => true,
+    });
+    mux.addWatcher(new Watcher(Deployment));
+    for await (const e of mux.stream()) {
+      expectTypeOf(e.kind).toEqualTypeOf<'Pod' | 'ConfigMap'>();
+      if (e.tombstone) continue;
+      if (e.kind === 'Pod') expectTypeOf(e.object).toEqualTypeOf<Pod>();
+      else expectTypeOf(e.object).toEqualTypeOf<ConfigMap>();
     }
   });
 

@@ -14,9 +14,9 @@ function message(fn: () => unknown): string {
 
 describe('every bad option is a typed error naming the option and what was expected', () => {
   it.each([
-    [{ timeoutSeconds: -1 }, 'Expected `timeoutSeconds` to be a positive integer, got -1'],
-    [{ timeoutSeconds: 1.5 }, 'Expected `timeoutSeconds` to be a positive integer, got 1.5'],
-    [{ timeoutSeconds: '5' }, 'Expected `timeoutSeconds` to be a positive integer, got "5"'],
+    [{ timeoutSeconds: -1 }, 'Expected `timeoutSeconds` to be a positive integer, or 0 or null for no timeout, got -1'],
+    [{ timeoutSeconds: 1.5 }, 'Expected `timeoutSeconds` to be a positive integer, or 0 or null for no timeout, got 1.5'],
+    [{ timeoutSeconds: '5' }, 'Expected `timeoutSeconds` to be a positive integer, or 0 or null for no timeout, got "5"'],
     [{ resourceVersion: '' }, 'Expected `resourceVersion` to be a non-empty string, got ""'],
     [{ labelSelector: 5 }, 'Expected `labelSelector` to be a string, got 5'],
     [{ allowWatchBookmarks: 'yes' }, 'Expected `allowWatchBookmarks` to be true or false, got "yes"'],

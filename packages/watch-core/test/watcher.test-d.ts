@@ -3,7 +3,7 @@ import { SelfSubjectRulesReview } from '@kwatch/models/authorization.k8s.io/v1';
 import { Node, NodeList, Pod, PodList } from '@kwatch/models/v1';
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { type WatchEvent, Watcher, type WatchMarker } from '../src/index.ts';
+import { type ObjectEvent, type Tombstone, type WatchEvent, Watcher, type WatchMarker } from '../src/index.ts';
 
 describe('new Watcher: compile-time checks', () => {
   it('compiles for watchable kinds, and types the events', () => {
@@ -21,8 +21,37 @@ describe('new Watcher: compile-time checks', () => {
     for await (const we of watcher.stream()) {
       expectTypeOf(we.type).toEqualTypeOf<'ADDED' | 'MODIFIED' | 'DELETED'>();
       expectTypeOf(we.object.metadata?.name).toEqualTypeOf<string | undefined>();
-      expectTypeOf(we.obj).toEqualTypeOf<Pod>();
+      expectTypeOf(we.obj).toEqualTypeOf<Pod | Tombstone<Pod>>();
     }
+  });
+
+  it('tombstones are typed honestly: a DELETED may carry metadata only, narrowed by `tombstone`', async () => {
+    for await (const we of new Watcher(Pod).stream()) {
+      // @ts-expect-error a tombstone has no status
+      we.object.status;
+      if (we.tombstone) {
+        expectTypeOf(we.type).toEqualTypeOf<'DELETED'>();
+        expectTypeOf(we.object).toEqualTypeOf<Tombstone<Pod>>();
+        expectTypeOf(we.object.metadata.name).toEqualTypeOf<string>();
+        expectTypeOf(we.object.kind).toEqualTypeOf<'Pod'>();
+      } else {
+        expectTypeOf(we.object).toEqualTypeOf<Pod>();
+      }
+    }
+  });
+
+  it('unmanaged streams never resync, so their events carry whole objects', () => {
+    expectTypeOf(new Watcher(Pod).stream({ manageResourceVersion: false })).toEqualTypeOf<
+      AsyncGenerator<ObjectEvent<Pod>, void, undefined>
+    >();
+    expectTypeOf(new Watcher(Pod).stream({ manageResourceVersion: false, markers: true })).toEqualTypeOf<
+      AsyncGenerator<ObjectEvent<Pod> | WatchMarker, void, undefined>
+    >();
+  });
+
+  it('timeoutSeconds takes 0 and null (no timeout), as Hikaru does', () => {
+    new Watcher(Pod, { timeoutSeconds: 0 });
+    new Watcher(Pod, { timeoutSeconds: null });
   });
 
   it('refuses what cannot be watched', () => {

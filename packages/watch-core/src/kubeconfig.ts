@@ -1,0 +1,27 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { ConfigError } from './errors.ts';
+
+/**
+ * The kubeconfig kubectl would use (`KUBECONFIG`, `~/.kube/config`, or the in-cluster service
+ * account). One that cannot be read or parsed is a `ConfigError` `KUBECONFIG_ERROR` naming the
+ * file and, for YAML, the line — never its text, which may hold a credential.
+ *
+ * @example
+ * ```ts
+ * const kc = loadDefaultKubeConfig(); // throws ConfigError KUBECONFIG_ERROR for a malformed file
+ * ```
+ */
+export function loadDefaultKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromDefault();
+  } catch (err) {
+    const e = err as { name?: string; code?: string; mark?: { line?: number; column?: number } };
+    const where = process.env.KUBECONFIG || '~/.kube/config';
+    const at = e.mark?.line === undefined ? '' : ` at line ${e.mark.line + 1}, column ${(e.mark.column ?? 0) + 1}`;
+    const what = e.name === 'YAMLException' ? `is not valid YAML${at}` : `cannot be read (${e.code ?? e.name ?? 'error'})`;
+    // No `cause`: a YAML error quotes the file, which may hold a credential.
+    throw new ConfigError('KUBECONFIG_ERROR', `The kubeconfig (${where}) ${what}`);
+  }
+  return kc;
+}
