@@ -42,8 +42,16 @@ export class SimStreamBody implements AsyncIterable<Uint8Array> {
   #flushQueued = false;
   #onClose: Array<() => void> = [];
 
-  constructor(policy: () => ChunkPolicy) {
+  readonly #closeLatency: 'sync' | 'turn';
+
+  /**
+   * @param policy How to cut chunks (read at every read).
+   * @param closeLatency When a client-side `close()` rejects the pending read: `'turn'` (default) one
+   * event-loop turn later, as a real socket's teardown does; `'sync'` at once.
+   */
+  constructor(policy: () => ChunkPolicy, closeLatency: 'sync' | 'turn' = 'turn') {
     this.#policy = policy;
+    this.#closeLatency = closeLatency;
   }
 
   /** True once the client closed the body (or the server finished and the client read the end). */
@@ -94,7 +102,8 @@ export class SimStreamBody implements AsyncIterable<Uint8Array> {
     this.#pending.length = 0;
     const waiter = this.#waiter;
     this.#waiter = undefined;
-    waiter?.reject(why);
+    if (waiter && this.#closeLatency === 'turn') setImmediate(() => waiter.reject(why));
+    else waiter?.reject(why);
     this.#finish();
   }
 

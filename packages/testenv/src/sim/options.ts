@@ -30,6 +30,12 @@ export interface SimulatedApiServerOptions {
    * without waiting would otherwise spin on microtasks and never let the test run again. Default: `1000`.
    */
   readonly runawayLimit?: number;
+  /**
+   * When closing a watch (the client's `close()`, or its abort signal) rejects the read in progress:
+   * `'turn'`, one event-loop turn later, as a real socket teardown (a client must not rely on it
+   * being synchronous); `'sync'`, at once. Default: `'turn'`.
+   */
+  readonly closeLatency?: 'sync' | 'turn';
   /** The resourceVersion of the empty store. Default: `1`. */
   readonly firstResourceVersion?: number;
 }

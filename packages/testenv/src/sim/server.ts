@@ -46,6 +46,7 @@ export class SimulatedApiServer {
   readonly #bookmarkIntervalMs: number;
   readonly #defaultTimeoutMs: number;
   readonly #runawayLimit: number;
+  readonly #closeLatency: 'sync' | 'turn';
   #modes: SimModes = WELL_BEHAVED;
   #errorsLeft = Number.POSITIVE_INFINITY;
   #instant = { at: Number.NaN, count: 0 };
@@ -58,6 +59,7 @@ export class SimulatedApiServer {
     this.#bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
     this.#defaultTimeoutMs = (options.defaultWatchTimeoutSeconds ?? 1800) * 1000;
     this.#runawayLimit = options.runawayLimit ?? 1000;
+    this.#closeLatency = options.closeLatency ?? 'turn';
     this.#history = new History(options.firstResourceVersion ?? 1);
     for (const r of options.resources ?? DEFAULT_SIM_RESOURCES) this.#resources.set(resourceId(r), r);
     this.#history.listen((entry) => {
@@ -184,6 +186,7 @@ export class SimulatedApiServer {
       bookmarkIntervalMs: this.#bookmarkIntervalMs,
       timeoutMs: q.timeoutMs ?? this.#defaultTimeoutMs,
       latestRv: () => this.#history.resourceVersion,
+      closeLatency: this.#closeLatency,
     });
     this.#sessions.add(session);
     const onAbort = (): void => session.body.close(signal.reason as Error);

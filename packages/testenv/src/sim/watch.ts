@@ -21,6 +21,8 @@ export interface WatchSessionInit {
   readonly timeoutMs: number;
   /** The latest resourceVersion of the whole store (bookmarks carry it). */
   readonly latestRv: () => number;
+  /** See {@link SimStreamBody}'s `closeLatency`. */
+  readonly closeLatency: 'sync' | 'turn';
 }
 
 /**
@@ -45,7 +47,7 @@ export class WatchSession {
   constructor(init: WatchSessionInit) {
     this.#init = init;
     this.#lastRv = init.startRv;
-    this.body = new SimStreamBody(init.chunking);
+    this.body = new SimStreamBody(init.chunking, init.closeLatency);
     const { clock } = init;
     this.#timeout = clock.setTimeout(() => {
       this.#timeout = undefined;
