@@ -55,7 +55,8 @@ export async function multiplexing(): Promise<void> {
   mux.addWatcher(new Watcher(Secret, { namespace: 'web' })); // later, in its own statement
   for await (const e of mux.stream()) {
     if (e.tombstone) console.log('deleted while away:', e.kind, e.object.metadata.name);
-    else if (e.kind === 'Pod') console.log(e.type, e.object.status?.phase); // e.object: Pod
+    else if (e.kind === 'Pod')
+      console.log(e.type, e.object.status?.phase); // e.object: Pod
     else if (e.kind === 'ConfigMap') console.log(e.type, e.object.data); // e.object: ConfigMap
   }
 }

@@ -4,8 +4,8 @@ export { defineResource, type ResourceDefinition, type ResourceFromCrdOptions, r
 export { isResourceDescriptor, type ResourceDescriptor } from './descriptor.ts';
 export {
   ApiError,
-  ConfigError,
   type CodesOf,
+  ConfigError,
   DecodeError,
   ERROR_CODES,
   GoneError,

@@ -42,13 +42,7 @@ export function healthOf(state: State | 'idle' | 'stopped' | 'failed', memory: M
   const { counters, position, pacer, lastError } = memory;
   return {
     state:
-      typeof state === 'string'
-        ? state
-        : state.kind === 'watch'
-          ? state.sync
-            ? 'listing'
-            : 'watching'
-          : STATES[state.kind],
+      typeof state === 'string' ? state : state.kind === 'watch' ? (state.sync ? 'listing' : 'watching') : STATES[state.kind],
     lastEventAt: counters.lastEventAt,
     resourceVersion: position.sync ? undefined : position.resourceVersion,
     reconnects: counters.reconnects,

@@ -26,8 +26,8 @@ export {
   type WatchMarker,
 } from './events.ts';
 export type { WatcherHealth } from './health.ts';
-export { loadDefaultKubeConfig } from './kubeconfig.ts';
 export { type WaitUntilOptions, waitUntil, watchSingle } from './helpers.ts';
+export { loadDefaultKubeConfig } from './kubeconfig.ts';
 export { DEFAULT_MAX_LINE_BYTES, LineSplitter, parseWatchLine, type RawWatchEvent } from './lineDecoder.ts';
 export {
   type Culled,

@@ -45,7 +45,7 @@ export class KnownObjects {
 
   /** The sequence number after the last change; an event carrying it commits everything before. */
   get seq(): number {
-    return this.#base + this.#journal.length - this.#head;
+    return this.#base + this.#journal.length;
   }
 
   /** How many changes are not committed yet. */

@@ -107,13 +107,13 @@ export function parseWatchLine(line: string): RawWatchEvent {
     const at = /position (\d+)/.exec(String((err as Error).message))?.[1];
     throw new DecodeError(
       'DECODE_ERROR',
-      `A watch stream line is not valid JSON (${line.length} characters${at === undefined ? '' : `, error at position ${at}`})`
+      `A watch stream line is not valid JSON (${line.length} characters${at === undefined ? '' : `, error at position ${at}`})`,
     );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new DecodeError(
       'DECODE_ERROR',
-      `A watch stream line is not a JSON object (got ${Array.isArray(value) ? 'array' : typeof value})`
+      `A watch stream line is not a JSON object (got ${Array.isArray(value) ? 'array' : typeof value})`,
     );
   }
   const { type, object } = value as { type?: unknown; object?: unknown };

@@ -174,9 +174,7 @@ export class Machine<T> {
     if (position.sync) {
       const sync = this.#startSync(position.sync, position.resourceVersion, false);
       const resumed =
-        position.sync.reason && this.#c.stream.markers
-          ? [this.#entry({ type: 'RESYNC', reason: position.sync.reason })]
-          : [];
+        position.sync.reason && this.#c.stream.markers ? [this.#entry({ type: 'RESYNC', reason: position.sync.reason })] : [];
       return [resumed, sync];
     }
     return [[], { kind: 'connect', rv: position.resourceVersion, sync: undefined }];
@@ -374,7 +372,8 @@ export class Machine<T> {
         this.#m.pacer.progress();
         if (rv) state.rv = rv;
         const moves = this.#c.stream.manage && rv !== undefined;
-        if (hook || moves) entries.push(this.#entry(undefined, hook, moves ? { resourceVersion: rv, sync: undefined } : unchanged));
+        if (hook || moves)
+          entries.push(this.#entry(undefined, hook, moves ? { resourceVersion: rv, sync: undefined } : unchanged));
         return;
       }
       case 'ERROR': {
@@ -409,7 +408,8 @@ export class Machine<T> {
         return [entries, this.#startSync(point, sync.fromRv, true)];
       }
       const point: SyncPoint = sync?.point ?? { initial: false, notOlderThan: rv, reason: error };
-      if (!sync && this.#c.stream.markers) entries.push(this.#entry({ type: 'RESYNC', reason: error }, undefined, { resourceVersion: rv, sync: point }));
+      if (!sync && this.#c.stream.markers)
+        entries.push(this.#entry({ type: 'RESYNC', reason: error }, undefined, { resourceVersion: rv, sync: point }));
       else report(undefined, { resourceVersion: sync?.fromRv ?? rv, sync: point });
       return this.#retryAfter(error, entries, this.#startSync(point, sync?.fromRv ?? rv, sync !== undefined));
     }

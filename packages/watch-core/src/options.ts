@@ -275,8 +275,7 @@ export function resolveWatcherOptions(options: WatcherOptions<unknown>): Resolve
     labelSelector: o.labelSelector,
     fieldSelector: o.fieldSelector,
     resourceVersion: o.resourceVersion,
-    timeoutSeconds:
-      o.timeoutSeconds === undefined ? DEFAULTS.timeoutSeconds : o.timeoutSeconds ? o.timeoutSeconds : undefined,
+    timeoutSeconds: o.timeoutSeconds === undefined ? DEFAULTS.timeoutSeconds : o.timeoutSeconds ? o.timeoutSeconds : undefined,
     allowWatchBookmarks: o.allowWatchBookmarks ?? DEFAULTS.allowWatchBookmarks,
     http2: o.http2 ?? DEFAULTS.http2,
     inactivityTimeoutMs: o.inactivityTimeoutMs ?? DEFAULTS.inactivityTimeoutMs,

@@ -41,7 +41,7 @@ function transportError(err: unknown, where: string): Error {
   if (code && TLS_CODES.has(code)) {
     return new TransportError(
       'TLS_ERROR',
-      `${where}: TLS verification of the API server failed (${code}); check the cluster's certificate-authority in your kubeconfig`
+      `${where}: TLS verification of the API server failed (${code}); check the cluster's certificate-authority in your kubeconfig`,
     );
   }
   return new TransportError('NETWORK_ERROR', `${where}: ${code ?? e?.name ?? 'error'}: ${e?.message ?? String(err)}`);

@@ -11,7 +11,7 @@ import {
 } from '@kwatch/models';
 import { type Clock, systemClock } from './clock.ts';
 import type { ObjectEvent, WatchEvent, WatchMarker } from './events.ts';
-import { type WatcherHealth, healthOf } from './health.ts';
+import { healthOf, type WatcherHealth } from './health.ts';
 import { KnownObjects } from './knownObjects.ts';
 import { loadDefaultKubeConfig } from './kubeconfig.ts';
 import { type Entry, type Item, Machine, type Memory, type State } from './machine.ts';
@@ -261,9 +261,7 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
   [openSession](options: StreamOptions): Session<T> {
     const stream = resolveStreamOptions(options);
     const controller = new AbortController();
-    const signals = [controller.signal, this.#options.signal, options.signal].filter(
-      (s): s is AbortSignal => s !== undefined,
-    );
+    const signals = [controller.signal, this.#options.signal, options.signal].filter((s): s is AbortSignal => s !== undefined);
     const signal = signals.length === 1 ? controller.signal : AbortSignal.any(signals);
     const memory = this.#memory;
     const self = this;

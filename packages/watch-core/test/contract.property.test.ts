@@ -214,7 +214,6 @@ async function runSingle(cfg: typeof watcherConfig extends fc.Arbitrary<infer C>
     () => {
       world.log('stream()');
       track.streamStarted();
-      allowances.push(world.clock.now());
     },
   );
   const stop = () => watcher.stop();
@@ -226,7 +225,6 @@ async function runSingle(cfg: typeof watcherConfig extends fc.Arbitrary<infer C>
       else if (act.a === 'take' || act.a === 'break' || act.a === 'stop' || act.a === 'hold') {
         await consume(world, consumer, act, stop, () => false);
       } else if (act.a !== 'add' && act.a !== 'del' && act.a !== 'readd' && act.a !== 'replace') {
-        if (act.a === 'expire') allowances.push(world.clock.now());
         applyServer(world, act as ServerAction);
         await world.advance(0);
       }
@@ -293,6 +291,7 @@ async function runMux(cfg: typeof muxConfig extends fc.Arbitrary<infer C> ? C : 
       watchList: cfg.watchList,
     });
     tracks.set(w, { track: new Track(world, `${KINDS[i]!.kind.kind}#${++made}`), i });
+    if (current[i]) allowances[i]!.push(world.clock.now()); // a replacement brings its own request budget
     current[i] = w;
     return w;
   };
@@ -303,7 +302,6 @@ async function runMux(cfg: typeof muxConfig extends fc.Arbitrary<infer C> ? C : 
   });
   for (const i of cfg.kinds) mux.addWatcher(make(i));
   const streaming = () => consumer.iterator !== undefined;
-  const started = (i: number) => allowances[i]!.push(world.clock.now());
   const consumer = new Consumer(
     world,
     () => mux.stream({ markers: true }) as AsyncGenerator<AnyItem, void, undefined>,
@@ -317,7 +315,6 @@ async function runMux(cfg: typeof muxConfig extends fc.Arbitrary<infer C> ? C : 
       for (const w of mux.watchers()) {
         const t = tracks.get(w)!;
         t.track.streamStarted();
-        started(t.i);
       }
     },
   );
@@ -339,13 +336,9 @@ async function runMux(cfg: typeof muxConfig extends fc.Arbitrary<infer C> ? C : 
           mux.delWatcher(w);
           mux.addWatcher(w);
         } else if (act.a === 'replace') mux.addWatcher(make(act.i));
-        if (streaming()) {
-          started(act.i);
-          if (current[act.i]) tracks.get(current[act.i])!.track.streamStarted();
-        }
+        if (streaming() && current[act.i]) tracks.get(current[act.i])!.track.streamStarted();
         await world.advance(0);
       } else {
-        if (act.a === 'expire') for (const a of allowances) a.push(world.clock.now());
         applyServer(world, act as ServerAction);
         await world.advance(0);
       }
@@ -353,11 +346,8 @@ async function runMux(cfg: typeof muxConfig extends fc.Arbitrary<infer C> ? C : 
     }
     world.log('final: the server behaves, every last watcher is in the multiplexer, the consumer drains');
     world.sim.wellBehaved();
-    current.forEach((w, i) => {
-      if (w && !inMux(w)) {
-        mux.addWatcher(w);
-        if (streaming()) started(i);
-      }
+    current.forEach((w) => {
+      if (w && !inMux(w)) mux.addWatcher(w);
     });
     const diffs = () =>
       current.flatMap((w, i) =>
