@@ -21,6 +21,13 @@ export { FaultProxy, type InjectedFailure, startFaultProxy } from './faultProxy.
 export { cacheDir } from './paths.ts';
 export { freePort } from './ports.ts';
 export {
+  type ScriptedMode,
+  type ScriptedRequestKind,
+  ScriptedServer,
+  type ScriptedServerOptions,
+  startScriptedServer,
+} from './scriptedServer.ts';
+export {
   type ChangeType,
   type ChunkPolicy,
   DEFAULT_SIM_RESOURCES,
