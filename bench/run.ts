@@ -1,6 +1,7 @@
 /**
- * pnpm bench [--json] [--rounds N] [--impl a,b] [scenario ...]: runs the benchmarks and prints a
- * table, or one JSON object per line. Scenarios on the real control plane start their own.
+ * pnpm bench [--json] [--rounds N] [--impl a,b] [--seconds S] [scenario ...]: runs the benchmarks and
+ * prints a table, or one JSON object per line. Scenarios on the real control plane start their own.
+ * `--seconds` is the storm scenario's window per implementation and mode (default 20).
  */
 import { parseArgs } from 'node:util';
 import { runDecode } from './decode.ts';
@@ -11,6 +12,7 @@ import { runMuxFairness } from './mux-fairness.ts';
 import { runRecovery } from './recovery.ts';
 import { runScale } from './scale.ts';
 import { runStoreMemory } from './store-memory.ts';
+import { runStorm } from './storm.ts';
 import { runSync } from './sync.ts';
 
 const { values, positionals } = parseArgs({
@@ -18,12 +20,18 @@ const { values, positionals } = parseArgs({
     json: { type: 'boolean', default: false },
     rounds: { type: 'string' },
     impl: { type: 'string' },
+    seconds: { type: 'string' },
   },
   allowPositionals: true,
 });
 const rounds = values.rounds === undefined ? undefined : Number(values.rounds);
 if (rounds !== undefined && !(Number.isInteger(rounds) && rounds > 0)) {
   console.error(`--rounds expects a positive integer, got '${values.rounds}'`);
+  process.exit(2);
+}
+const seconds = values.seconds === undefined ? undefined : Number(values.seconds);
+if (seconds !== undefined && !(Number.isFinite(seconds) && seconds > 0)) {
+  console.error(`--seconds expects a positive number, got '${values.seconds}'`);
   process.exit(2);
 }
 const common = { ...(rounds ? { rounds } : {}), ...(values.impl ? { impls: values.impl.split(',') as never } : {}) };
@@ -39,6 +47,7 @@ const scenarios: Record<string, () => Promise<object[]> | object[]> = {
   'model-decode': () => runModelDecode(),
   'mux-fairness': () => runMuxFairness(),
   'store-memory': () => runStoreMemory(),
+  storm: () => runStorm({ ...common, ...(seconds ? { seconds } : {}) }),
 };
 
 const chosen = positionals.length > 0 ? positionals : Object.keys(scenarios);

@@ -2,6 +2,9 @@
 // one namespace. Usage: client-go-peer <namespace> <objects> <updates>; KUBECONFIG names the cluster.
 // Prints `ready`, then `synced <n>` once the informer has synced, then `done <n>` after <updates>
 // modifications, then waits for stdin to close.
+//
+// Storm benchmark mode: client-go-peer storm <namespace> starts the same informer, prints `ready`
+// and runs (never waiting for a sync: the server may never allow one) until stdin closes.
 package main
 
 import (
@@ -25,7 +28,28 @@ func must(err error) {
 	}
 }
 
+func storm(ns string) {
+	config, err := clientcmd.BuildConfigFromFlags("", os.Getenv("KUBECONFIG"))
+	must(err)
+	clientset, err := kubernetes.NewForConfig(config)
+	must(err)
+	factory := informers.NewSharedInformerFactoryWithOptions(clientset, 0, informers.WithNamespace(ns))
+	informer := factory.Core().V1().ConfigMaps().Informer()
+	_, err = informer.AddEventHandler(cache.ResourceEventHandlerFuncs{})
+	must(err)
+	stop := make(chan struct{})
+	fmt.Println("ready")
+	factory.Start(stop)
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	close(stop)
+	factory.Shutdown()
+}
+
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == "storm" {
+		storm(os.Args[2])
+		return
+	}
 	ns := os.Args[1]
 	objects, err := strconv.Atoi(os.Args[2])
 	must(err)
