@@ -345,13 +345,14 @@ export class Machine<T> {
           return;
         }
         this.#m.pacer.progress();
-        const rv = meta?.resourceVersion ?? state.rv;
-        state.rv = rv;
         const event = new EventClass(type, this.#c.decode(object)) as WatchEvent<T>;
         if (!this.#c.stream.manage) {
+          // Unmanaged: every reconnect repeats the same request (Hikaru's semantics).
           entries.push(this.#entry(event));
           return;
         }
+        const rv = meta?.resourceVersion ?? state.rv;
+        state.rv = rv;
         this.#m.known.observe(type, meta);
         entries.push(this.#entry(event, undefined, { resourceVersion: rv, sync: undefined }));
         return;
@@ -370,8 +371,8 @@ export class Machine<T> {
           return;
         }
         this.#m.pacer.progress();
-        if (rv) state.rv = rv;
         const moves = this.#c.stream.manage && rv !== undefined;
+        if (moves) state.rv = rv;
         if (hook || moves)
           entries.push(this.#entry(undefined, hook, moves ? { resourceVersion: rv, sync: undefined } : unchanged));
         return;

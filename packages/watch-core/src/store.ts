@@ -68,7 +68,8 @@ export class Store<T extends Keyed, S extends Keyed = T> {
   /** Applies one item of a stream. Events between `RESYNC` and `SYNCED` are held and applied together. */
   apply(item: WatchEvent<T> | WatchMarker): void {
     if (isMarker(item)) {
-      if (item.type === 'RESYNC') this.#pending = [];
+      // A stream that resumes an unfinished resync announces it again: keep what the first part delivered.
+      if (item.type === 'RESYNC') this.#pending ??= [];
       else this.#synced();
       return;
     }

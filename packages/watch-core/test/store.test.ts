@@ -53,6 +53,24 @@ describe('Store', () => {
     ).toEqual(['keep:2', 'new:1']);
   });
 
+  it('a resync resumed by a new stream is announced again; what its first part delivered is kept', () => {
+    const store = new Store<Obj>();
+    store.apply(new WatchEvent('ADDED', obj('a')));
+    store.apply(new WatchEvent('ADDED', obj('b')));
+    store.apply(synced);
+    store.apply(resync);
+    store.apply(new WatchEvent('MODIFIED', obj('a', 2), true)); // then the consumer breaks
+    store.apply(resync); // the next stream resumes the resync
+    store.apply(new WatchEvent('MODIFIED', obj('b', 2), true));
+    store.apply({ ...synced, initial: false });
+    expect(
+      store
+        .list()
+        .map((o) => `${o.metadata.name}:${o.v}`)
+        .sort(),
+    ).toEqual(['a:2', 'b:2']);
+  });
+
   it('transforms objects before keeping them (dropManagedFields)', () => {
     const store = new Store<Obj>({ transform: dropManagedFields });
     store.apply(new WatchEvent('ADDED', obj('a')));
