@@ -10,7 +10,11 @@ import { z } from 'zod';
 export async function basics(): Promise<void> {
   for await (const we of new Watcher(Pod, { namespace: 'web' }).stream()) {
     console.log(we.type, we.object.metadata?.name);
+    if (!we.tombstone) console.log(we.object.status?.phase);
   }
+  const watcher = new Watcher(Pod, { namespace: 'web' });
+  for await (const we of watcher.stream()) if (we.type === 'DELETED') break;
+  for await (const we of watcher.stream()) console.log(we.type);
   const w = new Watcher(PodList, { labelSelector: 'app=web', timeoutSeconds: 60 });
   for await (const we of w.stream({ manageResourceVersion: false, quitOnTimeout: true }))
     console.log(we.etype, we.obj.status?.phase);
@@ -44,6 +48,7 @@ export function observability(): void {
     hooks: { reconnecting: ({ error, delayMs }) => console.warn(error.code, 'retry in', delayMs) },
   });
   setInterval(() => console.log(watcher.health()), 10_000);
+  watcher.isRunning();
   watcher.stop();
 }
 
