@@ -389,6 +389,22 @@ describe('the watcher state machine', () => {
     }
   });
 
+  it('a WatchList sync cut by the server: quitOnTimeout ends the stream; otherwise it backs off and retries by LIST', async () => {
+    for (const quitOnTimeout of [true, false]) {
+      const body = new FakeBody();
+      const { machine, memory } = setup([{ stream: body }], { stream: { quitOnTimeout } });
+      const [, connecting] = await machine.step({ kind: 'start' });
+      const [, watching] = await machine.step(connecting);
+      body.send(line('ADDED', cm('a', '10')));
+      body.send(null); // the server's timeoutSeconds elapsed inside the initial events
+      const { items, state } = await run(machine, memory, watching, 2);
+      expect(items).toEqual(['ADDED a*']);
+      if (quitOnTimeout) expect(state).toEqual({ kind: 'done' });
+      else expect(state).toMatchObject({ kind: 'backoff', next: { kind: 'list', sync: { viaList: true } } });
+      expect(memory.position.sync).toMatchObject({ initial: true }); // the sync is not over: the next stream resumes it
+    }
+  });
+
   it('a watch closed at once without an event is a failure (EARLY_CLOSE) that backs off', async () => {
     const body = new FakeBody();
     const { machine, hooks, memory } = setup([{ stream: body }], {}, at('5'));
