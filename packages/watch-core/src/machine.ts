@@ -170,7 +170,11 @@ export class Machine<T> {
 
   #begin(): [Entry<T>[], State] {
     const { position } = this.#m;
-    if (!this.#c.stream.manage) return [[], { kind: 'connect', rv: position.resourceVersion, sync: undefined }];
+    if (!this.#c.stream.manage) {
+      // Unmanaged: the watcher's resourceVersion as given or set ('0' included), repeated on every request.
+      const rv = position.sync ? position.sync.notOlderThan : position.resourceVersion;
+      return [[], { kind: 'connect', rv, sync: undefined }];
+    }
     if (position.sync) {
       const sync = this.#startSync(position.sync, position.resourceVersion, false);
       const resumed =
