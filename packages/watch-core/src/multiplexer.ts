@@ -317,8 +317,8 @@ class Multiplexer<Ks extends KubernetesKind = never> {
           continue;
         }
         const { source, entry } = taken;
+        if (signal.aborted) return; // stop() inside the loop: nothing more, and nothing committed
         const item = source.session?.take(entry);
-        if (signal.aborted) return;
         if (item === undefined) continue;
         yield item instanceof EventClass
           ? (new MultiplexedEventClass(item as WatchEvent<unknown>, source.kind, source.watcher) as MultiplexedEvent<unknown>)

@@ -250,8 +250,8 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
   async *#deliver(session: Session<T>): AsyncGenerator<Item<T>, void, undefined> {
     for await (const batch of session.batches) {
       for (const entry of batch) {
+        if (session.signal.aborted) return; // stop() inside the loop: nothing more, and nothing committed
         const item = session.take(entry);
-        if (session.signal.aborted) return;
         if (item) yield item;
       }
     }
