@@ -275,6 +275,7 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
       pending === 0 || signal.aborted ? Promise.resolve() : untilAborted(signal, (resolve) => (drained = resolve));
 
     async function* batches(): AsyncGenerator<Entry<T>[], void, undefined> {
+      if (signal.aborted) return; // stopped (or its signal aborted) before it started
       // Claimed before the first await, so that two streams pulled in the same tick cannot both start.
       const previous = self.#claim();
       const active: Active = { controller, batches: generator, state: { kind: 'start' } };
@@ -288,6 +289,7 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
       const onAbort = (): void => controller.abort(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
       let machine: Machine<T> | undefined;
+      let failed = false;
       try {
         const cls = await modelClassFor(self.target as WatchTarget<unknown>);
         const schema = self.target.schema;
@@ -308,7 +310,7 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
           try {
             step = await machine.step(active.state);
           } catch (err) {
-            self.#ended = 'failed';
+            failed = true;
             await untilDrained();
             throw err;
           }
@@ -319,13 +321,18 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
           }
         }
         await untilDrained();
+      } catch (err) {
+        failed = true; // a kubeconfig that cannot be read, a model that cannot load
+        throw err;
       } finally {
         signal.removeEventListener('abort', onAbort);
         if (machine) machine.release(active.state);
         // What was received but never taken is forgotten: the next stream receives it again.
         memory.known.rollback();
-        if (self.#ended !== 'failed') self.#ended = 'stopped';
-        if (self.#active === active) self.#active = undefined;
+        if (self.#active === active) {
+          self.#active = undefined;
+          self.#ended = failed && !signal.aborted ? 'failed' : 'stopped';
+        }
         controller.abort();
       }
     }
