@@ -10,7 +10,17 @@ import { TestenvError } from './errors.ts';
 import { simpleRequest, type TlsIdentity } from './http.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { freePort } from './ports.ts';
-import { isAlive, logTail, type ProcessSpec, startProcess, startWatchdog, stopProcessGroup, writePidFile } from './processes.ts';
+import {
+  isAlive,
+  logTail,
+  OWNER_ENV,
+  type ProcessSpec,
+  processesMarkedWith,
+  startProcess,
+  startWatchdog,
+  stopProcessGroup,
+  writePidFile,
+} from './processes.ts';
 
 /** The two users every control plane has. `restricted` starts with no rights at all. */
 export const USERS = [
@@ -98,11 +108,21 @@ export class ControlPlane {
     return kc;
   }
 
-  /** Stops both processes and removes the directory (pass `{ keepDir: true }` to keep logs and data). */
+  /**
+   * Stops both processes and removes the directory (pass `{ keepDir: true }` to keep logs and data).
+   * Whatever another handle restarted (a test file restarting the shared apiserver from a worker) is stopped too:
+   * the state file is re-read, and every process marked with this control plane's directory is found and
+   * ended, SIGTERM then SIGKILL.
+   */
   async stop(options: { keepDir?: boolean } = {}): Promise<void> {
+    this.#refresh();
     const { apiserver, etcd, watchdogPid, dir } = this.#state;
-    await stopProcessGroup(apiserver.pid);
-    await stopProcessGroup(etcd.pid);
+    const marked = processesMarkedWith(dir);
+    const apiservers = new Set([apiserver.pid, ...readPids(this.#state.pidFile), ...marked]);
+    apiservers.delete(etcd.pid);
+    await Promise.all([...apiservers].filter((pid) => pid > 0).map((pid) => stopProcessGroup(pid)));
+    await stopProcessGroup(etcd.pid, 3_000);
+    for (const pid of processesMarkedWith(dir)) await stopProcessGroup(pid, 1_000);
     if (watchdogPid) await stopProcessGroup(watchdogPid, 1_000);
     if (!options.keepDir) rmSync(dir, { recursive: true, force: true });
   }
@@ -115,11 +135,13 @@ export class ControlPlane {
 
   /** Stops kube-apiserver only (clients then see connection refused until {@link startApiserver}). */
   async stopApiserver(): Promise<void> {
+    this.#refresh();
     await stopProcessGroup(this.#state.apiserver.pid);
   }
 
   /** Starts kube-apiserver again after {@link stopApiserver}; resolves when it is ready. */
   async startApiserver(options: { readyTimeoutMs?: number } = {}): Promise<void> {
+    this.#refresh();
     if (isAlive(this.#state.apiserver.pid)) return;
     const pid = startProcess(this.#state.apiserver);
     this.#update({ ...this.#state, apiserver: { ...this.#state.apiserver, pid } });
@@ -144,6 +166,16 @@ export class ControlPlane {
     const res = await simpleRequest(`${this.#state.etcdUrl}${path}`, { method: 'POST', body: JSON.stringify(body) });
     if (res.status !== 200) throw new TestenvError('ETCD_REQUEST_FAILED', `etcd ${path} answered ${res.status}: ${res.body}`);
     return JSON.parse(res.body) as unknown;
+  }
+
+  /** Picks up restarts made through another handle of the same control plane (its state file is shared). */
+  #refresh(): void {
+    if (!this.#stateFile) return;
+    try {
+      this.#state = JSON.parse(readFileSync(this.#stateFile, 'utf8')) as ControlPlaneState;
+    } catch {
+      /* removed or being rewritten: keep what we know */
+    }
   }
 
   #update(state: ControlPlaneState): void {
@@ -176,7 +208,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const readyTimeoutMs = options.readyTimeoutMs ?? 180_000;
   const pidFile = join(dir, 'pids');
   writePidFile(pidFile, []);
-  const watchdogPid = options.killOnExit === false ? undefined : startWatchdog(process.pid, pidFile);
+  const watchdogPid = options.killOnExit === false ? undefined : startWatchdog(process.pid, pidFile, dir);
+  const env = { [OWNER_ENV]: dir };
   let state: ControlPlaneState | undefined;
   try {
     const pki = await generatePki(dir, USERS);
@@ -191,6 +224,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const etcd: ProcessSpec = {
       name: 'etcd',
       bin: binaries.etcd,
+      env,
       logFile: join(dir, 'etcd.log'),
       args: [
         '--name=testenv',
@@ -207,6 +241,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const apiserver: ProcessSpec = {
       name: 'kube-apiserver',
       bin: binaries.kubeApiserver,
+      env,
       logFile: join(dir, 'kube-apiserver.log'),
       args: [
         `--etcd-servers=${etcdUrl}`,
@@ -266,6 +301,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     for (const pid of [state?.apiserver.pid, state?.etcd.pid, watchdogPid]) {
       if (pid && pid > 0) await stopProcessGroup(pid, 2_000);
     }
+    for (const pid of processesMarkedWith(dir)) await stopProcessGroup(pid, 1_000);
     if (err instanceof TestenvError) throw err;
     throw new TestenvError('START_FAILED', `control plane failed to start (logs kept in ${dir}): ${String(err)}`, {
       cause: err,
@@ -298,6 +334,17 @@ export function attachControlPlane(stateFile: string): ControlPlane {
 export function saveState(cp: ControlPlane, stateFile: string): ControlPlane {
   writeFileSync(stateFile, JSON.stringify(cp.state, null, 2), { mode: 0o600 });
   return new ControlPlane(cp.state, stateFile);
+}
+
+function readPids(pidFile: string): number[] {
+  try {
+    return readFileSync(pidFile, 'utf8')
+      .split('\n')
+      .map(Number)
+      .filter((pid) => Number.isSafeInteger(pid) && pid > 0);
+  } catch {
+    return [];
+  }
 }
 
 async function waitForApiserver(state: ControlPlaneState, timeoutMs: number): Promise<void> {
