@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { runDecode } from './decode.ts';
 import { runDecodeInstructions } from './decode-instructions.ts';
+import { runFootprint } from './footprint.ts';
 import { runLatency } from './latency.ts';
 import { runModelDecode } from './model-decode.ts';
 import { runMuxFairness } from './mux-fairness.ts';
@@ -47,6 +48,7 @@ const scenarios: Record<string, () => Promise<object[]> | object[]> = {
   'model-decode': () => runModelDecode(),
   'mux-fairness': () => runMuxFairness(),
   'store-memory': () => runStoreMemory(),
+  footprint: () => runFootprint(common),
   storm: () => runStorm({ ...common, ...(seconds ? { seconds } : {}) }),
 };
 

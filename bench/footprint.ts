@@ -1,0 +1,114 @@
+/**
+ * footprint: what starting kwatch costs a process, beside bare Node and client-node — importing
+ * @kwatch/watch-core, printing the first event of one ConfigMap on the real control plane, and
+ * `kwatch --help` (with `kubectl --help` for reference). Each measurement is a fresh process
+ * running the *built* packages (dist/, resolved as a user's install resolves them: no source
+ * condition; build first with `pnpm -r --filter './packages/*' run build`).
+ *
+ * Per row: `wallMs` from spawn to exit (what a script loop pays), `atMs` inside the process up to
+ * the moment measured, `rssMB` the peak RSS at that moment (VmHWM), `maxRssMB` the peak through
+ * exit (GNU time), `addedMB` the `rssMB` above bare Node's. Medians of `rounds`, modes alternating.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startControlPlane } from '@kwatch/testenv';
+import { Writer } from './cluster.ts';
+import { median } from './stats.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const CHILD = join(import.meta.dirname, 'footprint-child.mjs');
+const CLI = join(ROOT, 'packages', 'cli', 'dist', 'bin.js');
+const NAMESPACE = 'footprint';
+
+interface Run {
+  wallMs: number;
+  atMs: number | undefined;
+  rssMB: number | undefined;
+  maxRssMB: number;
+}
+
+async function measure(cmd: string, args: string[], env: Record<string, string>): Promise<Run> {
+  const dir = mkdtempSync(join(tmpdir(), 'kwatch-footprint-'));
+  const timeFile = join(dir, 'time');
+  const start = process.hrtime.bigint();
+  const child = spawn('/usr/bin/time', ['-f', '%M', '-o', timeFile, cmd, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => {
+    out += c.toString('utf8');
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+  const maxRssMB = Math.round(Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop()) / 1024);
+  rmSync(dir, { recursive: true, force: true });
+  if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${code}`);
+  const last = out.trim().split('\n').pop() ?? '';
+  const reported = last.startsWith('{') ? (JSON.parse(last) as { atMs: number; rssMB: number }) : undefined;
+  return { wallMs, atMs: reported?.atMs, rssMB: reported?.rssMB, maxRssMB };
+}
+
+export async function runFootprint(o: { rounds?: number; impls?: string[] } = {}): Promise<object[]> {
+  const rounds = o.rounds ?? 5;
+  if (!existsSync(join(ROOT, 'packages', 'watch-core', 'dist', 'index.js')) || !existsSync(CLI)) {
+    throw new Error("footprint measures the built packages: run pnpm -r --filter './packages/*' run build first");
+  }
+  const log = (m: string) => process.stderr.write(`[footprint] ${m}\n`);
+  const cp = await startControlPlane({ onProgress: log });
+  try {
+    const writer = new Writer(cp, 1);
+    await writer.createNamespace(NAMESPACE);
+    await writer.createConfigMap(NAMESPACE, 0);
+    await writer.close();
+    const env = { KUBECONFIG: cp.kubeconfigPath, FOOTPRINT_NAMESPACE: NAMESPACE };
+    const node = process.execPath;
+    const cases: Array<{ impl: string; what: string; cmd: string; args: string[] }> = [
+      { impl: 'node', what: 'bare', cmd: node, args: [CHILD, 'bare'] },
+      { impl: 'kwatch', what: 'import', cmd: node, args: [CHILD, 'import-kwatch'] },
+      { impl: 'kwatch', what: 'import+v1', cmd: node, args: [CHILD, 'import-kwatch+v1'] },
+      { impl: 'client-node', what: 'import', cmd: node, args: [CHILD, 'import-client-node'] },
+      { impl: 'kwatch', what: 'first-event', cmd: node, args: [CHILD, 'first-event-kwatch'] },
+      { impl: 'client-node', what: 'first-event', cmd: node, args: [CHILD, 'first-event-client-node'] },
+      { impl: 'kwatch', what: '--help', cmd: node, args: [CLI, '--help'] },
+    ];
+    try {
+      const kubectl = execFileSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).trim();
+      if (kubectl) cases.push({ impl: 'kubectl', what: '--help', cmd: kubectl, args: ['--help'] });
+    } catch {
+      // no kubectl: no reference row
+    }
+    const chosen = o.impls ? cases.filter((c) => o.impls?.includes(c.impl) || c.impl === 'node') : cases;
+    const runs = new Map<(typeof cases)[number], Run[]>(chosen.map((c) => [c, []]));
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? chosen : [...chosen].reverse();
+      for (const c of order) runs.get(c)?.push(await measure(c.cmd, c.args, env));
+      log(`round ${round + 1}/${rounds}`);
+    }
+    const med = (xs: Array<number | undefined>) => {
+      const defined = xs.filter((x): x is number => x !== undefined);
+      return defined.length ? Math.round(median(defined)) : undefined;
+    };
+    const bareRss = med((runs.get(chosen[0] as (typeof cases)[number]) ?? []).map((r) => r.rssMB)) ?? 0;
+    return chosen.map((c) => {
+      const rs = runs.get(c) ?? [];
+      const rssMB = med(rs.map((r) => r.rssMB));
+      return {
+        scenario: 'footprint',
+        impl: c.impl,
+        what: c.what,
+        wallMs: med(rs.map((r) => r.wallMs)),
+        atMs: med(rs.map((r) => r.atMs)),
+        rssMB,
+        addedMB: rssMB === undefined ? undefined : rssMB - bareRss,
+        maxRssMB: med(rs.map((r) => r.maxRssMB)),
+        wallMsMinMax: [Math.round(Math.min(...rs.map((r) => r.wallMs))), Math.round(Math.max(...rs.map((r) => r.wallMs)))],
+        rounds,
+      };
+    });
+  } finally {
+    await cp.stop();
+  }
+}
