@@ -59,12 +59,11 @@ export class ListenerDispatcher<T extends { metadata?: { name?: string; namespac
   }
 
   async #handle(event: WatchEvent<T>): Promise<void> {
-    const ctx: ListenerContext<T> = { event, state: {} };
+    const metadata = event.object.metadata as ListenerContext<T>['metadata'];
+    const ctx: ListenerContext<T> = { event, metadata, state: {} };
     const done: EventListener<T>[] = [];
     for (const spec of this.#listeners) {
       const listener = typeof spec === 'function' ? new spec() : spec;
-      listener.event = event;
-      listener.metadata = event.object.metadata as EventListener<T>['metadata'];
       let ok = true;
       try {
         const handler = (

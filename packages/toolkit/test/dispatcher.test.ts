@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WatchEvent } from '@kwatch/watch-core';
 import { describe, expect, it } from 'vitest';
 import { ListenerDispatcher } from '../src/dispatcher.ts';
-import { EventListener } from '../src/listener.ts';
+import { EventListener, type ListenerContext } from '../src/listener.ts';
 
 type Obj = { metadata: { name: string; namespace: string }; seq: number };
 const ev = (type: 'ADDED' | 'MODIFIED' | 'DELETED', name: string, seq: number) =>
@@ -62,13 +62,13 @@ describe('ListenerDispatcher', () => {
     expect(maxRunning).toBeGreaterThan(1);
   });
 
-  it('reuses an instance, but makes a fresh one per event from a class; event and metadata are set', async () => {
+  it('reuses an instance, but makes a fresh one per event from a class; event and metadata come in ctx', async () => {
     const instances = new Set<EventListener<Obj>>();
     const names: string[] = [];
     class Track extends EventListener<Obj> {
-      override create() {
+      override create(_o: Obj, ctx: ListenerContext<Obj>) {
         instances.add(this);
-        names.push(`${this.event?.type} ${this.metadata?.name}`);
+        names.push(`${ctx.event.type} ${ctx.metadata?.name}`);
       }
     }
     const shared = new Track();
@@ -102,5 +102,29 @@ describe('ListenerDispatcher', () => {
     await d.dispatch(ev('ADDED', 'x', 1));
     await d.drain();
     expect(log).toEqual(['create a', 'create b', 'create c', 'rollback b (state has a,b,c)', 'rollback a (state has a,b,c)']);
+  });
+
+  it('a shared instance handling two objects whose handlers interleave across an await: each sees its own event', async () => {
+    let releaseA!: () => void;
+    const aWaits = new Promise<void>((resolve) => {
+      releaseA = resolve;
+    });
+    const seen: string[] = [];
+    class Interleaved extends EventListener<Obj> {
+      override async create(o: Obj, ctx: ListenerContext<Obj>) {
+        if (o.metadata.name === 'a')
+          await aWaits; // a waits until b has started
+        else releaseA();
+        seen.push(`${o.metadata.name}: ${ctx.metadata?.name} ${ctx.event.object.metadata.name}`);
+      }
+    }
+    const shared = new Interleaved();
+    const d = new ListenerDispatcher<Obj>([shared]);
+    await d.dispatch(ev('ADDED', 'a', 1));
+    await d.dispatch(ev('ADDED', 'b', 2));
+    await d.drain();
+    expect(seen).toEqual(['b: b b', 'a: a a']); // they did interleave, and neither saw the other's
+    // Nothing per event is written on the shared instance (skafos's `self.event` was, and raced).
+    expect(Object.keys(shared)).toEqual([]);
   });
 });
