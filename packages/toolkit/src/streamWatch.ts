@@ -81,6 +81,7 @@ export class StreamWatch<K extends KubernetesKind> {
     if (options.signal) signals.push(options.signal);
     if (options.timeout !== undefined) signals.push(AbortSignal.timeout(options.timeout * 1000));
     const signal = signals.length === 1 ? this.#controller.signal : AbortSignal.any(signals);
+    if (signal.aborted) return; // nothing started, nothing to stop: an already-aborted run ends at once
     let health: HealthServer | undefined;
     let elector: LeaderElector | undefined;
     try {
@@ -121,7 +122,7 @@ export class StreamWatch<K extends KubernetesKind> {
         },
       });
       void elector.run();
-      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      await abortedPromise(signal);
       await streaming;
       if (failure) throw failure;
     } finally {
@@ -143,6 +144,12 @@ export class StreamWatch<K extends KubernetesKind> {
   stop(): void {
     this.#controller.abort();
   }
+}
+
+/** Resolves when `signal` aborts (at once if it already has). */
+function abortedPromise(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
 function defaultKubeConfig(): KubeConfig {

@@ -32,7 +32,9 @@ export class Store<T extends Keyed, S extends Keyed = T> {
   #objects = new Map<string, S>();
   #pending: Array<WatchEvent<T>> | undefined;
   #ready = false;
-  #readyWaiters: Array<() => void> = [];
+  #readyWaiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+  /** The error of the stream that failed before the initial state was complete. */
+  #failure: { error: unknown } | undefined;
 
   constructor(options: StoreOptions<T, S> = {}) {
     this.#transform = options.transform;
@@ -48,10 +50,14 @@ export class Store<T extends Keyed, S extends Keyed = T> {
     return this.#ready;
   }
 
-  /** Resolves once the initial state is complete (the first `SYNCED`). */
+  /**
+   * Resolves once the initial state is complete (the first `SYNCED`); rejects with the stream's error when the
+   * stream fed to {@link consume} fails before that (a 403, a deleted kind, ...), instead of waiting for ever.
+   */
   ready(): Promise<void> {
     if (this.#ready) return Promise.resolve();
-    return new Promise((resolve) => this.#readyWaiters.push(resolve));
+    if (this.#failure) return Promise.reject(this.#failure.error);
+    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
   }
 
   /** The object `name` in `namespace` (`undefined` namespace for cluster-scoped kinds). */
@@ -79,7 +85,16 @@ export class Store<T extends Keyed, S extends Keyed = T> {
 
   /** Feeds the store from a stream (with `markers: true`) until it ends; rethrows the stream's error. */
   async consume(stream: AsyncIterable<WatchEvent<T> | WatchMarker>): Promise<void> {
-    for await (const item of stream) this.apply(item);
+    this.#failure = undefined;
+    try {
+      for await (const item of stream) this.apply(item);
+    } catch (error) {
+      if (!this.#ready) {
+        this.#failure = { error };
+        for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(error);
+      }
+      throw error;
+    }
   }
 
   #synced(): void {
@@ -91,7 +106,7 @@ export class Store<T extends Keyed, S extends Keyed = T> {
     }
     if (!this.#ready) {
       this.#ready = true;
-      for (const resolve of this.#readyWaiters.splice(0)) resolve();
+      for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve();
     }
   }
 
