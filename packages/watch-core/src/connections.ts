@@ -5,6 +5,21 @@ import { Agent, type Dispatcher, ProxyAgent } from 'undici';
 /** TLS material and settings, as a kubeconfig yields them (`rejectUnauthorized` is set only by `insecure-skip-tls-verify`). */
 type TlsOptions = Record<string, unknown>;
 
+/** How to reach one API server as one TLS identity; every field takes part in the connection's identity. */
+export interface Endpoint {
+  /** The server's base URL. */
+  readonly server: string;
+  readonly ca?: Buffer | undefined;
+  readonly cert?: Buffer | undefined;
+  readonly key?: Buffer | undefined;
+  /** The name to verify the server's certificate against (kubeconfig `tls-server-name`). */
+  readonly servername?: string | undefined;
+  /** `false` only when the kubeconfig says `insecure-skip-tls-verify: true`. */
+  readonly rejectUnauthorized?: boolean | undefined;
+  /** An HTTP(S) proxy (kubeconfig `proxy-url`). */
+  readonly proxyUrl?: string | undefined;
+}
+
 /** At most this many distinct (server, identity) dispatchers are kept; the least recently used one is closed gracefully. */
 const MAX_DISPATCHERS = 32;
 const dispatchers = new Map<string, Dispatcher>();
@@ -20,14 +35,64 @@ function fingerprint(parts: unknown[]): string {
   return h.digest('hex');
 }
 
+/** The dispatcher kept under `key`, or a new one from `create` (the least recently used one beyond the cap is closed). */
+function cached(key: string, create: () => Dispatcher): Dispatcher {
+  const found = dispatchers.get(key);
+  if (found) {
+    dispatchers.delete(key); // re-insert: most recently used last
+    dispatchers.set(key, found);
+    return found;
+  }
+  const dispatcher = create();
+  dispatchers.set(key, dispatcher);
+  if (dispatchers.size > MAX_DISPATCHERS) {
+    const [oldestKey, oldest] = dispatchers.entries().next().value as [string, Dispatcher];
+    dispatchers.delete(oldestKey);
+    void oldest.close().catch(() => {}); // graceful: running requests finish first
+  }
+  return dispatcher;
+}
+
 /**
- * The shared dispatcher for one cluster and one TLS identity (CA, client certificate, proxy):
- * every watcher and every LIST page with the same identity reuses its connections, and with
- * `http2` (the default) many watches share one HTTP/2 connection when the server offers h2
- * (kube-apiserver does), as client-go's do. A rotated client certificate is a new identity,
- * so it gets new connections; the old ones finish their requests and close.
- * Returns `undefined` when no TLS is involved (plain HTTP), to use undici's global dispatcher.
- * Keys are hashes; no credential is kept beyond what the connections themselves hold.
+ * The shared dispatcher of one endpoint (server, TLS identity, proxy): every request with the
+ * same endpoint reuses its connections, over HTTP/2 when `http2` and the server offers h2.
+ * A rotated client certificate is a new endpoint, so it gets new connections; the old ones
+ * finish their requests and close. `undefined` for plain HTTP without a proxy (undici's global
+ * dispatcher). Keys are hashes; no credential is kept beyond what the connections hold.
+ *
+ * @example
+ * ```ts
+ * const dispatcher = dispatcherFor({ server: 'https://10.0.0.1:6443', ca, cert, key }, true);
+ * ```
+ */
+export function dispatcherFor(endpoint: Endpoint, http2: boolean): Dispatcher | undefined {
+  const tls = {
+    ...(endpoint.ca ? { ca: endpoint.ca } : {}),
+    ...(endpoint.cert ? { cert: endpoint.cert } : {}),
+    ...(endpoint.key ? { key: endpoint.key } : {}),
+    ...(endpoint.servername ? { servername: endpoint.servername } : {}),
+    ...(endpoint.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
+  };
+  const https = endpoint.server.startsWith('https:');
+  if (!https && !endpoint.proxyUrl) return undefined;
+  const key = fingerprint([
+    'endpoint',
+    endpoint.server,
+    endpoint.proxyUrl ?? '',
+    http2,
+    ...['ca', 'cert', 'key', 'servername', 'rejectUnauthorized'].map((k) => (tls as Record<string, unknown>)[k]),
+  ]);
+  return cached(key, () =>
+    endpoint.proxyUrl
+      ? new ProxyAgent({ uri: endpoint.proxyUrl, requestTls: tls, allowH2: http2 })
+      : new Agent({ connect: tls, allowH2: http2 }),
+  );
+}
+
+/**
+ * The shared dispatcher for one cluster and one TLS identity of a client-node `KubeConfig`
+ * (CA, client certificate, proxy), as {@link dispatcherFor} does for kwatch's own kubeconfig.
+ * `'unsupported'` for SOCKS proxies (client-node's own per-request dispatcher is used then).
  *
  * @example
  * ```ts
@@ -55,14 +120,8 @@ export function sharedDispatcher(
       (k) => (connect as Record<string, unknown>)[k],
     ),
   ]);
-  const found = dispatchers.get(key);
-  if (found) {
-    dispatchers.delete(key); // re-insert: most recently used last
-    dispatchers.set(key, found);
-    return found;
-  }
   // client-node types these with its own copy of undici's types; the values are plain TLS options.
-  const dispatcher =
+  return cached(key, () =>
     options.type === 'agent'
       ? new Agent({ connect: options.connect as Connect, allowH2: http2 })
       : new ProxyAgent({
@@ -70,12 +129,6 @@ export function sharedDispatcher(
           requestTls: options.requestTls as NonNullable<ProxyAgent.Options['requestTls']>,
           connect: options.connect as Connect,
           allowH2: http2,
-        });
-  dispatchers.set(key, dispatcher);
-  if (dispatchers.size > MAX_DISPATCHERS) {
-    const [oldestKey, oldest] = dispatchers.entries().next().value as [string, Dispatcher];
-    dispatchers.delete(oldestKey);
-    void oldest.close().catch(() => {}); // graceful: running requests finish first
-  }
-  return dispatcher;
+        }),
+  );
 }

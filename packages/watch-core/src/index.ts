@@ -1,4 +1,5 @@
 export { Backoff, type BackoffOptions } from './backoff.ts';
+export { KubeClient, type KubeClientOptions, type KubeMethod, type KubeRequest } from './client.ts';
 export { type Clock, sleep, systemClock } from './clock.ts';
 export {
   ApiError,
@@ -28,6 +29,14 @@ export {
 export type { WatcherHealth } from './health.ts';
 export { type WaitUntilOptions, waitUntil, watchSingle } from './helpers.ts';
 export { loadDefaultKubeConfig } from './kubeconfig.ts';
+export {
+  type ExecConfig,
+  type Kubeconfig,
+  type KubeconfigCluster,
+  type KubeconfigUser,
+  type ReadKubeconfigOptions,
+  readKubeconfig,
+} from './kubeconfigFile.ts';
 export { DEFAULT_MAX_LINE_BYTES, LineSplitter, parseWatchLine, type RawWatchEvent } from './lineDecoder.ts';
 export {
   type Culled,

@@ -1,10 +1,14 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import { createRequire } from 'node:module';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError } from './errors.ts';
 
 /**
- * The kubeconfig kubectl would use (`KUBECONFIG`, `~/.kube/config`, or the in-cluster service
- * account). One that cannot be read or parsed is a `ConfigError` `KUBECONFIG_ERROR` naming the
- * file and, for YAML, the line — never its text, which may hold a credential.
+ * client-node's `KubeConfig` loaded as kubectl would choose (`KUBECONFIG`, `~/.kube/config`, or
+ * the in-cluster service account). It loads @kubernetes/client-node (~90 MB, ~0.4 s), which
+ * kwatch otherwise avoids: prefer `readKubeconfig()`, which reads the same files without it and
+ * is what a Watcher uses by default. One that cannot be read or parsed is a `ConfigError`
+ * `KUBECONFIG_ERROR` naming the file and, for YAML, the line — never its text, which may hold a
+ * credential.
  *
  * @example
  * ```ts
@@ -12,7 +16,10 @@ import { ConfigError } from './errors.ts';
  * ```
  */
 export function loadDefaultKubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
+  const { KubeConfig: Ctor } = createRequire(import.meta.url)(
+    '@kubernetes/client-node',
+  ) as typeof import('@kubernetes/client-node');
+  const kc = new Ctor();
   try {
     kc.loadFromDefault();
   } catch (err) {

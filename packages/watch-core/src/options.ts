@@ -70,8 +70,10 @@ export interface WatcherOptions<K> {
   /** Ask the server for BOOKMARK events, which keep the resourceVersion fresh on quiet resources. Default: `true`. */
   readonly allowWatchBookmarks?: boolean;
   /**
-   * Credentials and cluster. Default: the user's kubeconfig (`KUBECONFIG`, `~/.kube/config`) or the
-   * in-cluster service account, as kubectl would choose.
+   * Credentials and cluster, from client-node. Default: the user's kubeconfig (`KUBECONFIG`,
+   * `~/.kube/config`) or the in-cluster service account, as kubectl would choose, read without
+   * loading @kubernetes/client-node. kwatch's own `readKubeconfig()` (another file or context,
+   * also without client-node) goes through a client: `transport: new KubeClient({ kubeConfig })`.
    */
   readonly kubeConfig?: KubeConfig;
   /**

@@ -1,4 +1,3 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import {
   adoptObject,
   type CheckWatchable,
@@ -9,11 +8,11 @@ import {
   type WatchTarget,
   watchTarget,
 } from '@kwatch/models';
+import { KubeClient } from './client.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { ObjectEvent, WatchEvent, WatchMarker } from './events.ts';
 import { healthOf, type WatcherHealth } from './health.ts';
 import { KnownObjects } from './knownObjects.ts';
-import { loadDefaultKubeConfig } from './kubeconfig.ts';
 import { type Entry, type Item, Machine, type Memory, type State } from './machine.ts';
 import {
   type ConnectLimiter,
@@ -24,7 +23,7 @@ import {
   type WatcherOptions,
 } from './options.ts';
 import { Pacer } from './pacer.ts';
-import { kubeConfigTransport, type WatchTransport } from './transport.ts';
+import type { WatchTransport } from './transport.ts';
 
 /** Runs the transport's requests through the limiter, when there is one. */
 function limited(transport: WatchTransport, limiter: ConnectLimiter | undefined): WatchTransport {
@@ -366,8 +365,8 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
   #transportFor(): WatchTransport {
     if (this.#options.transport) return this.#options.transport;
     if (!this.#transport) {
-      const kc: KubeConfig = this.#options.kubeConfig ?? loadDefaultKubeConfig();
-      this.#transport = kubeConfigTransport(kc, { http2: this.#resolved.http2 });
+      // No kubeConfig: the default kubeconfig, read on the first request (without @kubernetes/client-node).
+      this.#transport = new KubeClient({ kubeConfig: this.#options.kubeConfig, http2: this.#resolved.http2 });
     }
     return this.#transport;
   }
