@@ -367,6 +367,33 @@ describe('adversarial: syncs, resyncs and tombstones', () => {
   });
 });
 
+describe('adversarial: the known-objects journal', () => {
+  it('a 3000-event chunk, 2000 taken (past the journal compaction), then break: exactly the taken ones are remembered', async () => {
+    const { clock, sim } = world(['a']);
+    const w = new Watcher(ConfigMap, { namespace: 'ns', transport: sim, clock, backoff: { initialMs: 10, maxMs: 10 } });
+    const s1 = w.stream({ markers: true });
+    expect(await take(s1, clock, 2)).toEqual(['ADDED a', 'SYNCED']);
+    const names = Array.from({ length: 3000 }, (_, i) => `o${String(i).padStart(4, '0')}`);
+    for (const name of names) sim.create('configmaps', { metadata: { name, namespace: 'ns' } }); // one chunk
+    const first = await take(s1, clock, 2000);
+    expect(first).toEqual(names.slice(0, 2000).map((n) => `ADDED ${n}`));
+    await s1.return(undefined);
+    // o2000..o2999 were received, never taken: gone from memory, so a resync must deliver them as ADDED,
+    // and the deletion of taken ones as tombstones (exactly once each).
+    for (const name of names.slice(0, 10)) sim.delete('configmaps', `ns/${name}`);
+    sim.compact();
+    const s2 = w.stream({ markers: true });
+    const got = await take(s2, clock, 5000, (l) => l === 'SYNCED');
+    await s2.return(undefined);
+    expect(got[0]).toBe('RESYNC');
+    expect(got.at(-1)).toBe('SYNCED');
+    const body = got.slice(1, -1);
+    expect(body.filter((l) => l.startsWith('ADDED')).sort()).toEqual(names.slice(2000).map((n) => `ADDED ${n}`));
+    expect(body.filter((l) => l.startsWith('DELETED')).sort()).toEqual(names.slice(0, 10).map((n) => `DELETED ${n} (tombstone)`));
+    expect(body).toHaveLength(1010);
+  });
+});
+
 const isMarkerLine = (l: string) => l === 'RESYNC' || l === 'SYNCED';
 
 describe('adversarial: hooks, callbacks and failures in the multiplexer', () => {
@@ -457,6 +484,28 @@ describe('adversarial: hooks, callbacks and failures in the multiplexer', () => 
     expect(mux.culled).toEqual([]);
     mux.stop();
     expect((await next).done).toBe(true);
+  });
+
+  it('a watcher failing while its events are queued, the consumer breaking first: not culled, no callback, the events come again', async () => {
+    const { clock, sim } = world(['a', 'b', 'c']);
+    let calls = 0;
+    const w = new Watcher(ConfigMap, { namespace: 'ns', transport: sim, clock });
+    const mux = new MultiplexingWatcher({ watchers: [w], clock, exceptionCallback: () => ++calls > 100 });
+    const s1 = mux.stream();
+    expect(await take(s1, clock, 1)).toEqual(['ADDED a']);
+    sim.setModes({ errors: { status: 403 } });
+    sim.expireWatches(); // 410, then the relist is refused: 403, fatal — behind b and c in the queue
+    await advance(clock, 5_000);
+    expect(w.health().lastError?.code).toBe('FORBIDDEN'); // it failed...
+    expect(calls).toBe(0); // ... but b, c are not taken yet: the failure waits behind them
+    await s1.return(undefined);
+    await advance(clock, 1_000);
+    expect(calls).toBe(0);
+    expect(mux.culled).toEqual([]);
+    sim.wellBehaved();
+    const s2 = mux.stream();
+    expect(await take(s2, clock, 2)).toEqual(['ADDED b', 'ADDED c']);
+    await s2.return(undefined);
   });
 
   it('an exceptionCallback that replaces the failing watcher: the replacement streams from scratch; the old one is neither culled nor restarted', async () => {
