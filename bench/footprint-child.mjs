@@ -12,9 +12,13 @@ function report() {
   process.exit(0);
 }
 
-/** The first event of the one ConfigMap in FOOTPRINT_NAMESPACE, with kwatch's Watcher. */
-async function kwatchFirstEvent() {
-  const [{ Watcher }, { ConfigMap }] = await Promise.all([import('@kwatch/watch-core'), import('@kwatch/models/v1')]);
+/** The first event of the one ConfigMap in FOOTPRINT_NAMESPACE, with kwatch's Watcher (the default kubeconfig). */
+async function kwatchFirstEvent(perKind) {
+  const [{ Watcher }, { ConfigMap }] = await Promise.all([
+    import('@kwatch/watch-core'),
+    // The kind's own module, or the group-version barrel (every v1 class).
+    perKind ? import('kubernetes-models/v1/ConfigMap') : import('@kwatch/models/v1'),
+  ]);
   const watcher = new Watcher(ConfigMap, { namespace: process.env.FOOTPRINT_NAMESPACE });
   for await (const we of watcher.stream()) {
     if (!we.object.metadata?.name) throw new Error('no name');
@@ -55,7 +59,10 @@ switch (mode) {
     report();
     break;
   case 'first-event-kwatch':
-    await kwatchFirstEvent();
+    await kwatchFirstEvent(false);
+    break;
+  case 'first-event-kwatch-per-kind':
+    await kwatchFirstEvent(true);
     break;
   case 'first-event-client-node':
     await clientNodeFirstEvent();

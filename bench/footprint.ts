@@ -71,6 +71,7 @@ export async function runFootprint(o: { rounds?: number; impls?: string[] } = {}
       { impl: 'kwatch', what: 'import+v1', cmd: node, args: [CHILD, 'import-kwatch+v1'] },
       { impl: 'client-node', what: 'import', cmd: node, args: [CHILD, 'import-client-node'] },
       { impl: 'kwatch', what: 'first-event', cmd: node, args: [CHILD, 'first-event-kwatch'] },
+      { impl: 'kwatch', what: 'first-event (per-kind model)', cmd: node, args: [CHILD, 'first-event-kwatch-per-kind'] },
       { impl: 'client-node', what: 'first-event', cmd: node, args: [CHILD, 'first-event-client-node'] },
       { impl: 'kwatch', what: '--help', cmd: node, args: [CLI, '--help'] },
     ];
