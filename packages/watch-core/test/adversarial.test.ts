@@ -5,7 +5,7 @@ import { setImmediate as turn } from 'node:timers/promises';
 import { ConfigMap, Secret } from '@kwatch/models/v1';
 import { ManualClock, SimulatedApiServer } from '@kwatch/testenv';
 import { describe, expect, it } from 'vitest';
-import { apiErrorFrom, isMarker, type KwatchError, MultiplexingWatcher, Watcher } from '../src/index.ts';
+import { apiErrorFrom, isMarker, type KwatchError, MultiplexingWatcher, Store, Watcher } from '../src/index.ts';
 import type { StreamBody, WatchTransport } from '../src/transport.ts';
 
 type Any = any;
@@ -326,6 +326,102 @@ describe('adversarial: syncs, resyncs and tombstones', () => {
     expect(items.map(show)).toEqual(['RESYNC', 'ADDED a', 'SYNCED']);
     expect(items[1].object.metadata.uid).toBe(recreated.metadata.uid);
     await s3.return(undefined);
+  });
+
+  it('Store across a resync broken twice (after RESYNC + 1, then after the DELETED half of a recreate): it ends equal to the server', async () => {
+    const { clock, sim } = world(['a', 'b', 'c']);
+    const w = new Watcher(ConfigMap, { namespace: 'ns', transport: sim, clock, backoff: { initialMs: 10, maxMs: 10 } });
+    const store = new Store<ConfigMap>();
+    /** Feeds the store `n` items of a new stream, then breaks (as `for await` with a counter). */
+    const feed = async (n: number) => {
+      const it = w.stream({ markers: true });
+      const seen: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const r = await pull(it, clock);
+        if (r.done) break;
+        seen.push(show(r.value));
+        store.apply(r.value);
+        if (r.value.type === 'SYNCED') break;
+      }
+      await it.return(undefined);
+      return seen;
+    };
+    expect(await feed(4)).toEqual(['ADDED a', 'ADDED b', 'ADDED c', 'SYNCED']);
+    sim.update('configmaps', 'ns/a', { data: { v: '2' } });
+    sim.delete('configmaps', 'ns/b');
+    sim.delete('configmaps', 'ns/c');
+    sim.create('configmaps', { metadata: { name: 'c', namespace: 'ns' }, data: { v: 'new' } });
+    sim.compact();
+    expect(await feed(2)).toEqual(['RESYNC', 'MODIFIED a']);
+    expect(store.get('ns', 'a')?.data).toBeUndefined(); // held until SYNCED
+    expect(await feed(2)).toEqual(['RESYNC', 'DELETED c (tombstone)']);
+    expect(await feed(10)).toEqual(['RESYNC', 'ADDED c', 'DELETED b (tombstone)', 'SYNCED']);
+    const view = store
+      .list('ns')
+      .map((o) => `${o.metadata?.name}@${o.metadata?.uid}:${JSON.stringify(o.data ?? {})}`)
+      .sort();
+    const server = sim
+      .objects('configmaps', 'ns')
+      .map((o) => `${o.metadata.name}@${o.metadata.uid}:${JSON.stringify(o.data ?? {})}`)
+      .sort();
+    expect(view).toEqual(server);
+  });
+
+  it('a plain BOOKMARK among WatchList initial events does not end or commit the sync: a break resumes the sync, not the watch', async () => {
+    const clock = new ManualClock();
+    const requests: string[] = [];
+    const line = (type: string, name: string | undefined, rv: number, end = false) =>
+      `${JSON.stringify({
+        type,
+        object: {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: {
+            ...(name ? { name, namespace: 'ns', uid: `u-${name}` } : {}),
+            resourceVersion: String(rv),
+            ...(end ? { annotations: { 'k8s.io/initial-events-end': 'true' } } : {}),
+          },
+        },
+      })}\n`;
+    const transport: WatchTransport = {
+      getJson: async () => ({ metadata: { resourceVersion: '60' }, items: [] }),
+      openStream: async (_p, q): Promise<StreamBody> => {
+        const watchList = q.get('sendInitialEvents') === 'true';
+        requests.push(watchList ? 'watch-list' : `watch from ${q.get('resourceVersion')}`);
+        const chunk = watchList
+          ? line('ADDED', 'a', 10) +
+            line('BOOKMARK', undefined, 50) +
+            line('ADDED', 'b', 20) +
+            line('BOOKMARK', undefined, 60, true)
+          : '';
+        return {
+          close: () => {},
+          async *[Symbol.asyncIterator]() {
+            if (chunk) yield Buffer.from(chunk);
+            await new Promise(() => {});
+          },
+        };
+      },
+    };
+    const bookmarks: string[] = [];
+    const w = new Watcher(ConfigMap, {
+      namespace: 'ns',
+      transport,
+      clock,
+      hooks: { bookmark: ({ resourceVersion }) => bookmarks.push(resourceVersion) },
+    });
+    const s1 = w.stream({ markers: true });
+    expect(await take(s1, clock, 1)).toEqual(['ADDED a']);
+    await s1.return(undefined);
+    expect(w.currentResourceVersion()).toBeUndefined();
+    const s2 = w.stream({ markers: true });
+    const r = await take(s2, clock, 2);
+    expect(r).toEqual(['ADDED b', 'SYNCED']);
+    await advance(clock, 10);
+    expect(requests).toEqual(['watch-list', 'watch-list']); // the sync again, not a watch from 50; then it stays open, live
+    expect(w.currentResourceVersion()).toBe('60');
+    expect(bookmarks).not.toContain('50');
+    await s2.return(undefined);
   });
 
   it('410 during a resumed resync (every watch, WatchList included, answers 410): the rest of the difference, exactly, by LIST', async () => {
