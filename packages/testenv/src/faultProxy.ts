@@ -50,6 +50,9 @@ export class FaultProxy {
   readonly #failures: InjectedFailure[] = [];
   #corruptNext = false;
   #delayMs = 0;
+  /** While set: new requests whose URL contains it ('' = any) are held open, never answered (a stalled apiserver). */
+  #stallMatch: string | undefined;
+  readonly #held = new Set<ServerResponse>();
   /** Requests received, by path and query, for assertions. */
   readonly requests: string[] = [];
 
@@ -111,6 +114,27 @@ export class FaultProxy {
     return this.#streams.size;
   }
 
+  /**
+   * Stalls the apiserver for new requests: from now on, every request whose URL contains `match` (default: any) is
+   * accepted and then never answered — no status, no headers — until {@link resumeRequests}. Watches already open are
+   * untouched (see {@link stall} for those).
+   */
+  stallRequests(match = ''): void {
+    this.#stallMatch = match;
+  }
+
+  /** Ends {@link stallRequests}: new requests are forwarded again; the held ones are cut (as a restarted server would). */
+  resumeRequests(): void {
+    this.#stallMatch = undefined;
+    for (const res of this.#held) res.destroy();
+    this.#held.clear();
+  }
+
+  /** Requests held unanswered by {@link stallRequests} right now. */
+  get heldRequests(): number {
+    return this.#held.size;
+  }
+
   /** Delays every watch line forwarded from now on by `ms` (0 turns it off): a slow network. */
   delay(ms: number): void {
     this.#delayMs = ms;
@@ -124,6 +148,7 @@ export class FaultProxy {
   /** Closes every connection and the proxy. */
   async stop(): Promise<void> {
     for (const s of this.#streams) this.#destroy(s);
+    this.resumeRequests();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
@@ -132,6 +157,12 @@ export class FaultProxy {
   handle(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
     this.requests.push(url);
+    if (this.#stallMatch !== undefined && url.includes(this.#stallMatch)) {
+      this.#held.add(res);
+      req.resume(); // read (and drop) the body, answer nothing
+      res.on('close', () => this.#held.delete(res));
+      return;
+    }
     const failIndex = this.#failures.findIndex((f) => !f.match || url.includes(f.match));
     if (failIndex !== -1) {
       const [f] = this.#failures.splice(failIndex, 1);

@@ -68,6 +68,8 @@ export class LeaderElector {
   #leading: AbortController | undefined;
   #observed: { record: string; at: number } | undefined;
   #lastLeader: string | undefined;
+  /** The Lease as this candidate last wrote it (with its resourceVersion): what `stop()` releases, in one write. */
+  #written: Lease | undefined;
   #running: Promise<void> | undefined;
 
   constructor(options: LeaderElectionOptions) {
@@ -98,19 +100,28 @@ export class LeaderElector {
     return this.#running;
   }
 
-  /** Stops campaigning; a leader releases the lease (unless `release: false`, which simulates a crash). */
-  async stop(options: { release?: boolean } = {}): Promise<void> {
+  /**
+   * Stops campaigning: a request in flight is aborted at once, and a leader steps down, then releases the lease
+   * (unless `release: false`, which simulates a crash) within `releaseTimeoutMs` (default `500`) — an apiserver that
+   * does not answer cannot hold `stop()` longer; the lease then expires after its duration instead.
+   */
+  async stop(options: { release?: boolean; releaseTimeoutMs?: number } = {}): Promise<void> {
     this.#controller.abort();
     const wasLeader = this.isLeader;
     this.#stepDown();
     await this.#running?.catch(() => {});
-    if (wasLeader && options.release !== false) await this.#release();
+    if (wasLeader && options.release !== false) {
+      await this.#release(AbortSignal.timeout(options.releaseTimeoutMs ?? 500)).catch(() => {});
+    }
   }
 
   async #loop(): Promise<void> {
     const signal = this.#controller.signal;
     while (!signal.aborted) {
-      const acquired = await this.#tryAcquireOrRenew().catch(() => false);
+      // One try may take at most the renew deadline: a stalled apiserver must not stall the campaign.
+      const acquired = await this.#tryAcquireOrRenew(AbortSignal.any([signal, AbortSignal.timeout(this.#deadlineMs)])).catch(
+        () => false,
+      );
       if (signal.aborted) return;
       if (acquired && !this.#leading) {
         this.#leading = new AbortController();
@@ -130,7 +141,11 @@ export class LeaderElector {
     let lastRenew = Date.now();
     while (!signal.aborted && this.#leading) {
       if (!(await sleep(this.#retryMs, signal))) return;
-      const renewed = await this.#tryAcquireOrRenew().catch(() => false);
+      // As client-go: a renewal may take what is left of the renew deadline, no more, so a leader whose apiserver
+      // stalls steps down before its lease can expire for the others.
+      const left = Math.max(1, lastRenew + this.#deadlineMs - Date.now());
+      const attempt = AbortSignal.any([signal, AbortSignal.timeout(left)]);
+      const renewed = await this.#tryAcquireOrRenew(attempt).catch(() => false);
       if (renewed) lastRenew = Date.now();
       else if (Date.now() - lastRenew >= this.#deadlineMs || this.#lastLeader !== this.identity) {
         this.#stepDown();
@@ -151,7 +166,7 @@ export class LeaderElector {
     return `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(this.#o.namespace)}/leases${name ? `/${encodeURIComponent(name)}` : ''}`;
   }
 
-  async #tryAcquireOrRenew(): Promise<boolean> {
+  async #tryAcquireOrRenew(signal: AbortSignal): Promise<boolean> {
     const kc = this.#o.kubeConfig;
     const now = Date.now();
     const leaseSeconds = Math.ceil(this.#durationMs / 1000);
@@ -162,15 +177,22 @@ export class LeaderElector {
       renewTime: microTime(now),
       leaseTransitions: 0,
     };
-    const got = await kubeRequest(kc, 'GET', this.#path(this.#o.name));
+    const got = await kubeRequest(kc, 'GET', this.#path(this.#o.name), undefined, signal);
     if (got.status === 404) {
-      const created = await kubeRequest(kc, 'POST', this.#path(), {
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
-        metadata: { name: this.#o.name, namespace: this.#o.namespace },
-        spec: mine,
-      });
+      const created = await kubeRequest(
+        kc,
+        'POST',
+        this.#path(),
+        {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name: this.#o.name, namespace: this.#o.namespace },
+          spec: mine,
+        },
+        signal,
+      );
       if (created.status !== 201) return false;
+      this.#written = created.body as unknown as Lease;
       this.#observe(JSON.stringify(mine), mine.holderIdentity ?? '', now);
       return true;
     }
@@ -186,8 +208,9 @@ export class LeaderElector {
       holder === this.identity
         ? { ...spec, renewTime: microTime(now), leaseDurationSeconds: leaseSeconds }
         : { ...mine, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 };
-    const put = await kubeRequest(kc, 'PUT', this.#path(this.#o.name), { ...lease, spec: next }); // 409 if it changed
+    const put = await kubeRequest(kc, 'PUT', this.#path(this.#o.name), { ...lease, spec: next }, signal); // 409 if it changed
     if (put.status !== 200) return false;
+    this.#written = put.body as unknown as Lease;
     this.#observe(JSON.stringify(next), this.identity, now);
     return true;
   }
@@ -201,14 +224,13 @@ export class LeaderElector {
     }
   }
 
-  async #release(): Promise<void> {
-    const got = await kubeRequest(this.#o.kubeConfig, 'GET', this.#path(this.#o.name)).catch(() => undefined);
-    const lease = got?.body as unknown as Lease | undefined;
+  /** Gives the lease up with one write on the version this candidate last wrote (a 409 means it is not ours anymore). */
+  async #release(signal: AbortSignal): Promise<void> {
+    const lease = this.#written;
     if (!lease || lease.spec?.holderIdentity !== this.identity) return;
-    await kubeRequest(this.#o.kubeConfig, 'PUT', this.#path(this.#o.name), {
-      ...lease,
-      spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(Date.now()) },
-    }).catch(() => undefined);
+    this.#written = undefined;
+    const spec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(Date.now()) };
+    await kubeRequest(this.#o.kubeConfig, 'PUT', this.#path(this.#o.name), { ...lease, spec }, signal);
   }
 }
 

@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { attachControlPlane } from '@kwatch/testenv';
-import { expect, inject, it } from 'vitest';
-import { LeaderElector } from '../src/index.ts';
+import { attachControlPlane, startFaultProxy } from '@kwatch/testenv';
+import { describe, expect, inject, it } from 'vitest';
+import { type LeaderElectionOptions, LeaderElector } from '../src/index.ts';
 
 const cp = attachControlPlane(inject('kwatchTestenvState'));
 
@@ -110,3 +110,69 @@ it('a leader process killed with SIGKILL is replaced within the lease duration, 
   expect(takeover).toBeGreaterThanOrEqual(killedAt);
   expect(takeover - killedAt).toBeLessThan(3_000);
 }, 30_000);
+
+describe('against a stalled apiserver (through the fault proxy)', () => {
+  const electorVia = (kubeConfig: LeaderElectionOptions['kubeConfig'], name: string) =>
+    new LeaderElector({
+      kubeConfig,
+      namespace: 'default',
+      name,
+      identity: 'stalled',
+      leaseDurationSeconds: 2,
+      renewDeadlineSeconds: 1.5,
+      retryPeriodSeconds: 0.25,
+    });
+  const leading = async (e: LeaderElector) => {
+    const deadline = Date.now() + 5_000;
+    while (!e.isLeader && Date.now() < deadline) await sleep(20);
+    expect(e.isLeader).toBe(true);
+  };
+
+  it('stop() of a leader returns within 1 s while its renewal hangs', async () => {
+    const proxy = await startFaultProxy(cp);
+    const elector = electorVia(proxy.kubeConfig('admin-token'), `lease-${randomBytes(3).toString('hex')}`);
+    try {
+      void elector.run();
+      await leading(elector);
+      proxy.stallRequests('/leases');
+      while (proxy.heldRequests === 0) await sleep(10); // a renewal is in flight, and will never be answered
+      const t0 = Date.now();
+      const outcome = await Promise.race([elector.stop().then(() => 'stopped'), sleep(5_000).then(() => 'hung')]);
+      expect(outcome).toBe('stopped');
+      expect(Date.now() - t0).toBeLessThan(1_000);
+      expect(elector.isLeader).toBe(false);
+    } finally {
+      await elector.stop({ release: false, releaseTimeoutMs: 0 });
+      await proxy.stop();
+    }
+  }, 30_000);
+
+  it('a leader whose renewals hang steps down within the renew deadline, before its lease can expire', async () => {
+    const proxy = await startFaultProxy(cp);
+    let stoppedAt = 0;
+    const elector = new LeaderElector({
+      kubeConfig: proxy.kubeConfig('admin-token'),
+      namespace: 'default',
+      name: `lease-${randomBytes(3).toString('hex')}`,
+      leaseDurationSeconds: 2,
+      renewDeadlineSeconds: 1.5,
+      retryPeriodSeconds: 0.25,
+      onStoppedLeading: () => {
+        stoppedAt = Date.now();
+      },
+    });
+    try {
+      void elector.run();
+      await leading(elector);
+      await sleep(300); // a renewal succeeded just now, or a moment ago
+      const stalledAt = Date.now();
+      proxy.stallRequests('/leases');
+      while (!stoppedAt && Date.now() - stalledAt < 5_000) await sleep(20);
+      expect(stoppedAt).toBeGreaterThan(0);
+      expect(stoppedAt - stalledAt).toBeLessThan(2_000); // the lease (2 s) has not expired for anyone else yet
+    } finally {
+      await elector.stop({ release: false, releaseTimeoutMs: 0 });
+      await proxy.stop();
+    }
+  }, 30_000);
+});
