@@ -663,7 +663,7 @@ describe('adversarial: pacing and timers', () => {
       getJson: (p, q, sg) => sim.getJson(p, q, sg),
       openStream: async (p, q, sg) => {
         const body = await sim.openStream(p, q, sg); // the server has started the watch (and its timeout)
-        await new Promise((r) => clock.setTimeout(r, 20)); // the response headers arrive 20 ms later
+        await new Promise<void>((r) => clock.setTimeout(() => r(), 20)); // the response headers arrive 20 ms later
         return body;
       },
     };
