@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-import { main } from './main.ts';
+import { enableCompileCache } from 'node:module';
+
+// Node's module compile cache (in the OS temp dir): later starts skip compiling kwatch and its dependencies.
+enableCompileCache?.();
+const { main } = await import('./main.ts');
 
 let interrupt: () => void = () => {};
 const interrupted = new Promise<void>((resolve) => {

@@ -77,7 +77,7 @@ describe('readKubeconfig', () => {
   it('~/.kube/config without KUBECONFIG', () => {
     const home = mkdtempSync(join(tmpdir(), 'kwatch-home-'));
     mkdirSync(join(home, '.kube'));
-    file(yamlConfig('https://home', 't'), '../' + home.split('/').pop() + '/.kube/config');
+    file(yamlConfig('https://home', 't'), `../${home.split('/').pop()}/.kube/config`);
     expect(readKubeconfig({ env: { HOME: home } }).cluster.server).toBe('https://home');
   });
 
