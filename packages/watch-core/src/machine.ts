@@ -265,6 +265,8 @@ export class Machine<T> {
     const q = sync
       ? watchQuery(this.#c.options, { resourceVersion: sync.point.notOlderThan, initialEvents: true })
       : watchQuery(this.#c.options, { resourceVersion: state.rv });
+    // The watch's age counts from the request, as client-go's does: header latency is part of it.
+    const openedAt = this.#c.clock.now();
     const body = await this.#c.transport.openStream(this.#path, q, this.#c.signal);
     const counters = this.#m.counters;
     if (counters.connects++ > 0) counters.reconnects += 1;
@@ -278,7 +280,7 @@ export class Machine<T> {
       body,
       iterator: body[Symbol.asyncIterator](),
       splitter: new LineSplitter(this.#c.options.maxLineBytes),
-      openedAt: this.#c.clock.now(),
+      openedAt,
       rv: state.rv,
       sync,
       got: 0,

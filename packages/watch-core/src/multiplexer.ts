@@ -109,7 +109,17 @@ export interface MultiplexingWatcherOptions<W extends readonly AnyWatcher[] = re
   readonly clock?: Clock;
 }
 
+/** One stream of the multiplexer. */
+interface Run {
+  readonly options: StreamOptions;
+  readonly controller: AbortController;
+  readonly limiter: ConnectLimiter;
+  /** Its generator, to finish it when a new stream takes over after a stop. */
+  readonly generator: { current: AsyncGenerator<unknown, void, undefined> | undefined };
+}
+
 interface Source {
+  readonly run: Run;
   readonly key: string;
   readonly watcher: AnyWatcher;
   readonly kind: string;
@@ -154,7 +164,7 @@ class Multiplexer<Ks extends KubernetesKind = never> {
   readonly #sources = new Map<string, Source>();
   readonly #queue: PQueue;
   readonly #clock: Clock;
-  #run: { options: StreamOptions; controller: AbortController; limiter: ConnectLimiter } | undefined;
+  #run: Run | undefined;
   #wake: (() => void) | undefined;
   #connecting = 0;
   #maxConnecting = 0;
@@ -282,20 +292,32 @@ class Multiplexer<Ks extends KubernetesKind = never> {
   stream(options: StreamOptions & { markers: true }): AsyncGenerator<MultiplexedEventOf<Ks> | MultiplexedMarker, void, undefined>;
   stream(options?: StreamOptions): AsyncGenerator<MultiplexedEventOf<Ks>, void, undefined>;
   stream(options: StreamOptions = {}): AsyncGenerator<MultiplexedEventOf<Ks> | MultiplexedMarker, void, undefined> {
-    return this.#merge(options) as AsyncGenerator<MultiplexedEventOf<Ks> | MultiplexedMarker, void, undefined>;
+    const generator: Run['generator'] = { current: undefined };
+    generator.current = this.#merge(options, generator);
+    return generator.current as AsyncGenerator<MultiplexedEventOf<Ks> | MultiplexedMarker, void, undefined>;
   }
 
-  async *#merge(options: StreamOptions): AsyncGenerator<MultiplexedEvent<unknown> | MultiplexedMarker, void, undefined> {
-    if (this.#run) throw new KwatchError('ALREADY_STREAMING', 'This multiplexer is already streaming');
+  async *#merge(
+    options: StreamOptions,
+    generator: Run['generator'],
+  ): AsyncGenerator<MultiplexedEvent<unknown> | MultiplexedMarker, void, undefined> {
+    // A stream still running refuses a second; a stopped one (even if its consumer never called
+    // `return()`) is finished first, as a Watcher's is. Claimed before the first await.
+    const previous = this.#run;
+    if (previous && !previous.controller.signal.aborted) {
+      throw new KwatchError('ALREADY_STREAMING', 'This multiplexer is already streaming');
+    }
     const controller = new AbortController();
     const signal = controller.signal;
     const onOuterAbort = (): void => this.stop();
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
     const limiter: ConnectLimiter = (run, s) => this.#queue.add(() => this.#counted(run), { signal: s });
-    this.#run = { options: { ...options, signal }, controller, limiter };
+    const run: Run = { options: { ...options, signal }, controller, limiter, generator };
+    this.#run = run;
     try {
-      if (options.signal?.aborted) return;
-      for (const [key, watcher] of this.#watchers) this.#startSource(key, watcher);
+      if (previous) await previous.generator.current?.return(undefined).catch(() => {});
+      if (options.signal?.aborted || signal.aborted) return;
+      for (const [key, watcher] of this.#watchers) if (!this.#sources.has(key)) this.#startSource(key, watcher);
       let next = 0;
       while (!signal.aborted) {
         const sources = [...this.#sources.values()];
@@ -327,9 +349,11 @@ class Multiplexer<Ks extends KubernetesKind = never> {
     } finally {
       options.signal?.removeEventListener('abort', onOuterAbort);
       controller.abort();
-      for (const key of [...this.#sources.keys()]) this.#removeSource(key);
-      this.#run = undefined;
-      this.#wake = undefined;
+      for (const [key, source] of [...this.#sources]) if (source.run === run) this.#removeSource(key);
+      if (this.#run === run) {
+        this.#run = undefined;
+        this.#wake = undefined;
+      }
     }
   }
 
@@ -350,7 +374,10 @@ class Multiplexer<Ks extends KubernetesKind = never> {
   }
 
   #startSource(key: string, watcher: AnyWatcher): void {
+    const run = this.#run;
+    if (!run) return;
     const source: Source = {
+      run,
       key,
       watcher,
       kind: watcher.target.info.kind,
@@ -377,8 +404,7 @@ class Multiplexer<Ks extends KubernetesKind = never> {
 
   /** Feeds one watcher's entries into its queue, waiting while the queue is full. */
   async #pump(source: Source): Promise<void> {
-    const run = this.#run;
-    if (!run) return;
+    const { run } = source;
     const bufferSize = this.#options.bufferSize ?? 256;
     while (!source.stopped) {
       const session = source.watcher[openSession]({ ...run.options, connectLimiter: run.limiter });

@@ -51,12 +51,13 @@ function untilAborted(signal: AbortSignal, start: (resolve: () => void) => void)
  * Lets a stopped stream finish before a new one starts (a `break` then `stream()`, a multiplexer's
  * restart, a delete and re-add). The stopped stream may be suspended at a yield nobody resumes:
  * finishing it runs its `finally`, which forgets what it received and never delivered. If it is
- * mid-step, this waits for that step, which the abort ends at once.
+ * mid-step, this waits for that step, which the abort ends at once; if it is itself waiting for an
+ * earlier one, this waits for that too — never for less, even when the new stream is stopped
+ * meanwhile, so that no two streams of a watcher ever overlap (an earlier one's rollback would undo
+ * the later one's changes).
  */
-function finish(previous: Active, signal: AbortSignal): Promise<void> {
-  return untilAborted(signal, (resolve) => {
-    previous.batches.return(undefined).then(resolve, resolve);
-  });
+async function finish(previous: Active): Promise<void> {
+  await previous.batches.return(undefined).catch(() => {});
 }
 
 /**
@@ -280,7 +281,7 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
       const active: Active = { controller, batches: generator, state: { kind: 'start' } };
       mine = active;
       self.#active = active;
-      if (previous) await finish(previous, signal);
+      if (previous) await finish(previous);
       if (signal.aborted) {
         if (self.#active === active) self.#active = undefined;
         return;

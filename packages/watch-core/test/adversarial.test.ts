@@ -141,7 +141,7 @@ describe('adversarial: stopping, restarting and abandoning streams', () => {
   // stream until someone calls return() on the old iterator — although isRunning() is false. The Watcher handles
   // the same case (#claim + finish); docs: "only a stream that is still running refuses a second one
   // (ALREADY_STREAMING). The same holds in a MultiplexingWatcher."
-  it.fails('multiplexer: stop() from outside while the consumer holds an event, then stream() again takes over', async () => {
+  it('multiplexer: stop() from outside while the consumer holds an event, then stream() again takes over', async () => {
     const { clock, sim } = world(['a', 'b']);
     const mux = new MultiplexingWatcher({
       watchers: [new Watcher(ConfigMap, { namespace: 'ns', transport: sim, clock })],
@@ -163,7 +163,7 @@ describe('adversarial: stopping, restarting and abandoning streams', () => {
   // `memory.known.rollback()`, undoing S3's received-not-yet-taken changes; when S3's consumer takes them the
   // commit is a no-op, so KnownObjects forgets an object the consumer holds: a later resync never tombstones it
   // (lost DELETED; or re-delivers it as ADDED).
-  it.fails('stop, stream, stop, stream while the first is mid-read: the third must not overlap the first (a tombstone is lost)', async () => {
+  it('stop, stream, stop, stream while the first is mid-read: the third must not overlap the first (a tombstone is lost)', async () => {
     const sim = new SimulatedApiServer({ errorFactory: apiErrorFrom }); // its own clock; the watcher's is the system's
     sim.create('configmaps', { metadata: { name: 'a', namespace: 'ns' } });
     const w = new Watcher(ConfigMap, { namespace: 'ns', transport: sim, backoff: { initialMs: 10, maxMs: 10 } });
@@ -197,7 +197,7 @@ describe('adversarial: stopping, restarting and abandoning streams', () => {
 
   // BUG, the same as above reached through the multiplexer (delWatcher + addWatcher twice in one tick): the third
   // session only waits for the second, which gives up waiting for the first as soon as it is stopped.
-  it.fails('multiplexer: delWatcher + addWatcher twice in one tick while the watcher reads: nothing delivered is forgotten', async () => {
+  it('multiplexer: delWatcher + addWatcher twice in one tick while the watcher reads: nothing delivered is forgotten', async () => {
     const sim = new SimulatedApiServer({ errorFactory: apiErrorFrom });
     sim.create('configmaps', { metadata: { name: 'a', namespace: 'ns' } });
     const w = new Watcher(ConfigMap, { namespace: 'ns', transport: sim, backoff: { initialMs: 10, maxMs: 10 } });
@@ -657,7 +657,7 @@ describe('adversarial: pacing and timers', () => {
   // EARLY_CLOSE: backoff (up to 30 s), consecutiveErrors climbing, maxConsecutiveErrors eventually fatal — for a
   // healthy server. client-go (which docs/watching.md says kwatch counts like) starts its clock before sending the
   // request; docs: "server timeout (clean end of the watch) | reconnects at once ... tested by timeoutSeconds: 1".
-  it.fails('a quiet watch ended by the server at its timeoutSeconds (with 20 ms of header latency) is a clean end, not EARLY_CLOSE', async () => {
+  it('a quiet watch ended by the server at its timeoutSeconds (with 20 ms of header latency) is a clean end, not EARLY_CLOSE', async () => {
     const { clock, sim } = world(['a']);
     const transport: WatchTransport = {
       getJson: (p, q, sg) => sim.getJson(p, q, sg),
