@@ -50,6 +50,7 @@ export {
 } from './multiplexer.ts';
 export { type ConnectLimiter, DEFAULTS, type StreamOptions, type WatcherHooks, type WatcherOptions } from './options.ts';
 export { PACING } from './pacer.ts';
+export type { PartialObjectMetadata } from './partialObjectMetadata.ts';
 export { dropManagedFields, Store, type StoreOptions } from './store.ts';
 export { kubeConfigTransport, type StreamBody, type WatchTransport } from './transport.ts';
-export { Watcher } from './watcher.ts';
+export { Watcher, type WatcherConstructor } from './watcherConstructor.ts';

@@ -6,7 +6,7 @@ import { type Diff, type KnownObjects, splitKey } from './knownObjects.ts';
 import { LineSplitter, parseWatchLine } from './lineDecoder.ts';
 import type { ResolvedStreamOptions, ResolvedWatcherOptions } from './options.ts';
 import { PACING, type Pacer } from './pacer.ts';
-import { listQuery, watchQuery } from './query.ts';
+import { acceptFor, listQuery, watchQuery } from './query.ts';
 import type { StreamBody, WatchTransport } from './transport.ts';
 
 /** What a stream yields: object events and (with markers on) markers. */
@@ -203,7 +203,7 @@ export class Machine<T> {
   async #listPage(state: Extract<State, { kind: 'list' }>): Promise<[Entry<T>[], State]> {
     if (!(await this.#m.pacer.admit(this.#c.signal, state.free))) return [[], this.#stopped(state)];
     const q = listQuery(this.#c.options, { continueToken: state.continueToken, notOlderThan: state.sync.point.notOlderThan });
-    const page = (await this.#c.transport.getJson(this.#path, q, this.#c.signal)) as {
+    const page = (await this.#c.transport.getJson(this.#path, q, this.#c.signal, acceptFor(this.#c.options, 'list'))) as {
       metadata?: { resourceVersion?: string; continue?: string };
       items?: Record<string, unknown>[];
     };
@@ -267,7 +267,7 @@ export class Machine<T> {
       : watchQuery(this.#c.options, { resourceVersion: state.rv });
     // The watch's age counts from the request, as client-go's does: header latency is part of it.
     const openedAt = this.#c.clock.now();
-    const body = await this.#c.transport.openStream(this.#path, q, this.#c.signal);
+    const body = await this.#c.transport.openStream(this.#path, q, this.#c.signal, acceptFor(this.#c.options, 'watch'));
     const counters = this.#m.counters;
     if (counters.connects++ > 0) counters.reconnects += 1;
     this.#unauthorizedRetried = false;

@@ -6,6 +6,7 @@ import { KwatchError } from './errors.ts';
 import { EventClass, type WatchEvent, type WatchEventType, type WatchMarker } from './events.ts';
 import type { Entry } from './machine.ts';
 import type { ConnectLimiter, StreamOptions } from './options.ts';
+import type { KindWithObjects, MetadataOnlyKind, PartialObjectMetadata } from './partialObjectMetadata.ts';
 import { openSession, type Session, type Watcher } from './watcher.ts';
 
 type AnyWatcher = Watcher<any, any>;
@@ -56,9 +57,11 @@ export type MultiplexedMarker = WatchMarker & { readonly kind: string; readonly 
 /** The events of a multiplexer over kinds `Ks`: a union that narrows on `kind`. */
 export type MultiplexedEventOf<Ks> = [Ks] extends [never]
   ? MultiplexedEvent<unknown>
-  : Ks extends KubernetesKind
-    ? MultiplexedEvent<WatchedObject<Ks>, ItemKind<Ks>>
-    : never;
+  : Ks extends MetadataOnlyKind<infer K>
+    ? MultiplexedEvent<PartialObjectMetadata, ItemKind<K>>
+    : Ks extends KubernetesKind
+      ? MultiplexedEvent<WatchedObject<Ks>, ItemKind<Ks>>
+      : never;
 
 /**
  * Decides whether a watcher that failed is kept (restarted after a backoff) or culled.
@@ -228,13 +231,13 @@ class Multiplexer<Ks extends KubernetesKind = never> {
    * mux.addWatcher(new Watcher(Secret, { namespace: 'web' }));
    * ```
    */
-  addWatcher<K extends KubernetesKind>(watcher: Watcher<K, any>): MultiplexingWatcher<Ks | K> {
+  addWatcher<K extends KubernetesKind, T>(watcher: Watcher<K, T>): MultiplexingWatcher<Ks | KindWithObjects<K, T>> {
     const key = keyOf(watcher);
     const previous = this.#watchers.get(key);
     if (previous && previous !== watcher) this.#removeSource(key);
     this.#watchers.set(key, watcher);
     if (this.#run && !this.#sources.has(key)) this.#startSource(key, watcher);
-    return this as unknown as MultiplexingWatcher<Ks | K>;
+    return this as unknown as MultiplexingWatcher<Ks | KindWithObjects<K, T>>;
   }
 
   /**
@@ -462,7 +465,7 @@ class Multiplexer<Ks extends KubernetesKind = never> {
 }
 
 /** The kinds of a list of watchers. */
-type KindOfWatcher<X> = X extends Watcher<infer K, any> ? K : never;
+type KindOfWatcher<X> = X extends Watcher<infer K, infer T> ? KindWithObjects<K, T> : never;
 
 /** How `new MultiplexingWatcher(...)` types itself: by the watchers given to it. */
 export interface MultiplexingWatcherConstructor {

@@ -99,6 +99,13 @@ export interface WatcherOptions<K> {
    * `'auto'` uses it when the server allows it and falls back to LIST otherwise. Default: `'auto'`.
    */
   readonly watchList?: 'auto' | boolean;
+  /**
+   * List and watch metadata only (`PartialObjectMetadata`: kind, apiVersion and the full
+   * `metadata`, no spec or status), as client-go's metadata informers do: far fewer bytes on the
+   * wire and in memory when only names, labels, owners or resourceVersions matter. The objects
+   * are typed `PartialObjectMetadata`. Default: `false`.
+   */
+  readonly metadataOnly?: boolean;
   /** Lifecycle hooks. Default: none. */
   readonly hooks?: WatcherHooks;
   /** Testing seam: the transport. Default: the kubeConfig's. */
@@ -174,6 +181,7 @@ const WatcherOptionsSchema = z.strictObject({
   maxLineBytes: positiveInt.optional(),
   pageSize: positiveInt.optional(),
   watchList: z.union([z.literal('auto'), z.boolean()], expect("'auto', true or false")).optional(),
+  metadataOnly: z.boolean(expect('true or false')).optional(),
   hooks: z
     .strictObject(
       Object.fromEntries(
@@ -247,6 +255,7 @@ export const DEFAULTS = {
   maxLineBytes: 16 * 1024 * 1024,
   pageSize: 500,
   watchList: 'auto',
+  metadataOnly: false,
   manageResourceVersion: true,
   quitOnTimeout: false,
   markers: false,
@@ -266,6 +275,7 @@ export interface ResolvedWatcherOptions {
   readonly maxLineBytes: number;
   readonly pageSize: number;
   readonly watchList: 'auto' | boolean;
+  readonly metadataOnly: boolean;
   readonly hooks: WatcherHooks;
 }
 
@@ -285,6 +295,7 @@ export function resolveWatcherOptions(options: WatcherOptions<unknown>): Resolve
     maxLineBytes: o.maxLineBytes ?? DEFAULTS.maxLineBytes,
     pageSize: o.pageSize ?? DEFAULTS.pageSize,
     watchList: o.watchList ?? DEFAULTS.watchList,
+    metadataOnly: o.metadataOnly ?? DEFAULTS.metadataOnly,
     hooks: o.hooks ?? {},
   };
 }

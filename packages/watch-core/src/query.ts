@@ -6,6 +6,8 @@ export interface QueryOptions {
   readonly timeoutSeconds: number | undefined;
   readonly allowWatchBookmarks: boolean;
   readonly pageSize: number;
+  /** Ask for `PartialObjectMetadata` instead of full objects. */
+  readonly metadataOnly: boolean;
 }
 
 function selectors(o: QueryOptions): URLSearchParams {
@@ -66,4 +68,23 @@ export function watchQuery(
     q.set('resourceVersion', request.resourceVersion);
   }
   return q;
+}
+
+/** What a metadata-only LIST asks for: each item's metadata only (client-go's metadata informer does the same). */
+export const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+/** What a metadata-only watch asks for: each event's object as metadata only. */
+export const METADATA_WATCH_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
+
+/**
+ * The `Accept` header of a LIST page or a watch: `undefined` (plain JSON, the transport's default)
+ * unless the watcher asked for metadata only.
+ *
+ * @example
+ * ```ts
+ * acceptFor({ metadataOnly: true }, 'watch'); // 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1'
+ * ```
+ */
+export function acceptFor(o: { readonly metadataOnly: boolean }, request: 'list' | 'watch'): string | undefined {
+  if (!o.metadataOnly) return undefined;
+  return request === 'list' ? METADATA_LIST_ACCEPT : METADATA_WATCH_ACCEPT;
 }

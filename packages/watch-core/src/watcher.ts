@@ -23,14 +23,15 @@ import {
   type WatcherOptions,
 } from './options.ts';
 import { Pacer } from './pacer.ts';
+import { asPartialObjectMetadata } from './partialObjectMetadata.ts';
 import type { WatchTransport } from './transport.ts';
 
 /** Runs the transport's requests through the limiter, when there is one. */
 function limited(transport: WatchTransport, limiter: ConnectLimiter | undefined): WatchTransport {
   if (!limiter) return transport;
   return {
-    getJson: (path, query, signal) => limiter(() => transport.getJson(path, query, signal), signal),
-    openStream: (path, query, signal) => limiter(() => transport.openStream(path, query, signal), signal),
+    getJson: (path, query, signal, accept) => limiter(() => transport.getJson(path, query, signal, accept), signal),
+    openStream: (path, query, signal, accept) => limiter(() => transport.openStream(path, query, signal, accept), signal),
   };
 }
 
@@ -291,8 +292,11 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
       let machine: Machine<T> | undefined;
       let failed = false;
       try {
-        const cls = await modelClassFor(self.target as WatchTarget<unknown>);
-        const schema = self.target.schema;
+        const metadataOnly = self.#resolved.metadataOnly;
+        // Metadata-only objects are plain PartialObjectMetadata: no model class (not even loaded), no schema.
+        const cls = metadataOnly ? undefined : await modelClassFor(self.target as WatchTarget<unknown>);
+        const schema = metadataOnly ? undefined : self.target.schema;
+        const { kind, apiVersion } = self.target.info;
         machine = new Machine<T>(
           {
             target: self.target,
@@ -301,7 +305,9 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
             signal,
             options: self.#resolved,
             stream,
-            decode: (raw) => adoptObject<T>(raw, cls, schema),
+            decode: metadataOnly
+              ? (raw) => asPartialObjectMetadata<T>(raw, kind, apiVersion)
+              : (raw) => adoptObject<T>(raw, cls, schema),
           },
           memory,
         );
