@@ -17,7 +17,7 @@ async function kwatchFirstEvent(perKind) {
   const [{ Watcher }, { ConfigMap }] = await Promise.all([
     import('@kwatch/watch-core'),
     // The kind's own module, or the group-version barrel (every v1 class).
-    perKind ? import('kubernetes-models/v1/ConfigMap') : import('@kwatch/models/v1'),
+    perKind ? import('@kwatch/models/v1/ConfigMap') : import('@kwatch/models/v1'),
   ]);
   const watcher = new Watcher(ConfigMap, { namespace: process.env.FOOTPRINT_NAMESPACE });
   for await (const we of watcher.stream()) {

@@ -129,6 +129,14 @@ export function generate(
     );
     const file = `src/gv/${gvPath(apiVersion)}.ts`;
     files.set(file, lines.join('\n'));
+    // One entry point per watchable kind with a class: `@kwatch/models/v1/Pod` loads that class only
+    // (the group/version entry point loads every class of it: ~70 MB for v1).
+    for (const name of classNames) {
+      files.set(
+        `src/kinds/${gvPath(apiVersion)}/${name}.ts`,
+        `${HEADER(version)}/** ${name} (${apiVersion}) alone: \`import { ${name} } from '@kwatch/models/${gvPath(apiVersion)}/${name}'\`. */\nexport * from '${modelsModule}/${name}';\n`,
+      );
+    }
     exportsMap[`./${gvPath(apiVersion)}`] = {
       '@kwatch/source': `./${file}`,
       types: `./dist/gv/${gvPath(apiVersion)}.d.ts`,
@@ -136,5 +144,6 @@ export function generate(
     };
   }
   exportsMap['./package.json'] = './package.json';
+  exportsMap['./*'] = { '@kwatch/source': './src/kinds/*.ts', types: './dist/kinds/*.d.ts', default: './dist/kinds/*.js' };
   return { files, exports: exportsMap, withoutClass };
 }

@@ -2,7 +2,7 @@
  * Regenerates @kwatch/models from a live control plane:
  *   pnpm --filter @kwatch/models generate            # starts the embedded control plane
  *   KUBECONFIG=... pnpm --filter @kwatch/models generate --kubeconfig   # or uses yours
- * Writes src/generated/*, src/gv/** and the exports of package.json.
+ * Writes src/generated/*, src/gv/**, src/kinds/** and the exports of package.json.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     }
     const out = await generateFrom(kc);
     rmSync(join(packageRoot, 'src/gv'), { recursive: true, force: true });
+    rmSync(join(packageRoot, 'src/kinds'), { recursive: true, force: true });
     for (const [file, content] of out.files) {
       mkdirSync(dirname(join(packageRoot, file)), { recursive: true });
       writeFileSync(join(packageRoot, file), content);
