@@ -1,10 +1,11 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KwatchError, type Status, StatusSchema } from '@kwatch/models';
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { clientNodeCredentials } from './clientNodeCredentials.ts';
-import type { Credentials } from './credentials.ts';
+import type { Credentials, Prepared } from './credentials.ts';
 import { apiErrorFrom, ConfigError, TransportError } from './errors.ts';
 import { defaultCredentials, type Kubeconfig, kubeconfigCredentials } from './kubeconfigCredentials.ts';
+import { type Response, send } from './nativeHttp.ts';
 import type { StreamBody, WatchTransport } from './transport.ts';
 
 /** The HTTP methods of the Kubernetes API. */
@@ -50,6 +51,7 @@ const TLS_CODES = new Set([
   'CERT_SIGNATURE_FAILURE',
 ]);
 const MAX_ERROR_BODY = 64 * 1024;
+const HEADERS_TIMEOUT_MS = 60_000;
 const USER_AGENT = 'kwatch/0.1';
 
 /**
@@ -102,7 +104,7 @@ export class KubeClient implements WatchTransport {
     const res = await this.#send(req);
     const where = `${req.method ?? 'GET'} ${req.path}`;
     try {
-      const text = await res.body.text();
+      const text = await readText(res.body, Number.POSITIVE_INFINITY);
       return (text ? JSON.parse(text) : undefined) as T;
     } catch (err) {
       if (req.signal.aborted) throw req.signal.reason;
@@ -148,7 +150,7 @@ export class KubeClient implements WatchTransport {
     return this.#credentials;
   }
 
-  async #send(req: KubeRequest): Promise<Dispatcher.ResponseData> {
+  async #send(req: KubeRequest): Promise<Response> {
     const method = req.method ?? 'GET';
     const where = `${method} ${req.path}`;
     const { signal } = req;
@@ -177,20 +179,10 @@ export class KubeClient implements WatchTransport {
       if (req.body !== undefined) {
         headers['content-type'] = req.contentType ?? (method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
       }
-      let res: Dispatcher.ResponseData;
+      const body = req.body === undefined ? undefined : JSON.stringify(req.body);
+      let res: Response;
       try {
-        res = await abortable(
-          request(url, {
-            method,
-            headers,
-            ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
-            signal,
-            bodyTimeout: 0, // a watch's own inactivity watchdog replaces it
-            headersTimeout: 60_000,
-            ...(prepared.dispatcher ? { dispatcher: prepared.dispatcher } : {}),
-          }),
-          signal,
-        );
+        res = await sendVia(prepared, this.#http2, url, { method, headers, body, signal });
       } catch (err) {
         if (signal.aborted) throw signal.reason;
         throw transportError(err, where);
@@ -264,24 +256,66 @@ function orAbort<R>(pending: Promise<R>, signal: AbortSignal): Promise<R> {
   });
 }
 
-async function readStatus(body: AsyncIterable<Uint8Array> & { destroy(): void }): Promise<Status | undefined> {
+/** The body as text, at most `limit` bytes (more is cut off); the body is destroyed after. */
+async function readText(body: Response['body'], limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
     for await (const c of body) {
-      chunks.push(Buffer.from(c));
+      chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
       size += c.byteLength;
-      if (size > MAX_ERROR_BODY) break;
+      if (size > limit) break;
     }
-  } catch {
-    return undefined;
   } finally {
     body.destroy();
   }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readStatus(body: Response['body']): Promise<Status | undefined> {
   try {
-    const parsed = StatusSchema.safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+    const parsed = StatusSchema.safeParse(JSON.parse(await readText(body, MAX_ERROR_BODY)));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Sends over kwatch's own connections (Node's http2/https: no HTTP library loaded), or through
+ * undici for a client-node KubeConfig's dispatcher and for proxies (loaded then only).
+ */
+async function sendVia(
+  prepared: Prepared,
+  http2: boolean,
+  url: string,
+  o: { method: string; headers: Record<string, string>; body: string | undefined; signal: AbortSignal },
+): Promise<Response> {
+  const { endpoint } = prepared;
+  if (endpoint && !endpoint.proxyUrl) {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(o.headers)) headers[k.toLowerCase()] = v;
+    return send(endpoint, http2, {
+      ...o,
+      headers,
+      path: url.slice(prepared.server.length),
+      headersTimeoutMs: HEADERS_TIMEOUT_MS,
+    });
+  }
+  const [{ request }, dispatcher] = await Promise.all([
+    import('undici'),
+    endpoint ? import('./connections.ts').then((m) => m.dispatcherFor(endpoint, http2)) : prepared.dispatcher,
+  ]);
+  return abortable(
+    request(url, {
+      method: o.method as Dispatcher.HttpMethod,
+      headers: o.headers,
+      ...(o.body === undefined ? {} : { body: o.body }),
+      signal: o.signal,
+      bodyTimeout: 0, // a watch's own inactivity watchdog replaces it
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      ...(dispatcher ? { dispatcher } : {}),
+    }),
+    o.signal,
+  );
 }

@@ -2,7 +2,6 @@ import type { RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KwatchError } from '@kwatch/models';
 import type { Dispatcher } from 'undici';
-import { sharedDispatcher } from './connections.ts';
 import type { Credentials, Prepared } from './credentials.ts';
 
 /**
@@ -21,6 +20,7 @@ export function clientNodeCredentials(kc: KubeConfig): Credentials {
       if (typeof kc.createDispatcherOptions === 'function') {
         const https: RequestOptions = {};
         await kc.applyToHTTPSOptions(https);
+        const { sharedDispatcher } = await import('./connections.ts'); // undici: loaded with client-node only
         const shared = sharedDispatcher(kc, cluster, https as Record<string, unknown>, http2);
         if (shared !== 'unsupported') {
           const headers: Record<string, string> = {};

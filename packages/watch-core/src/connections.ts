@@ -1,24 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, KubeConfig } from '@kubernetes/client-node';
 import { Agent, type Dispatcher, ProxyAgent } from 'undici';
+import type { Endpoint } from './endpoint.ts';
 
 /** TLS material and settings, as a kubeconfig yields them (`rejectUnauthorized` is set only by `insecure-skip-tls-verify`). */
 type TlsOptions = Record<string, unknown>;
-
-/** How to reach one API server as one TLS identity; every field takes part in the connection's identity. */
-export interface Endpoint {
-  /** The server's base URL. */
-  readonly server: string;
-  readonly ca?: Buffer | undefined;
-  readonly cert?: Buffer | undefined;
-  readonly key?: Buffer | undefined;
-  /** The name to verify the server's certificate against (kubeconfig `tls-server-name`). */
-  readonly servername?: string | undefined;
-  /** `false` only when the kubeconfig says `insecure-skip-tls-verify: true`. */
-  readonly rejectUnauthorized?: boolean | undefined;
-  /** An HTTP(S) proxy (kubeconfig `proxy-url`). */
-  readonly proxyUrl?: string | undefined;
-}
 
 /** At most this many distinct (server, identity) dispatchers are kept; the least recently used one is closed gracefully. */
 const MAX_DISPATCHERS = 32;
@@ -54,7 +40,8 @@ function cached(key: string, create: () => Dispatcher): Dispatcher {
 }
 
 /**
- * The shared dispatcher of one endpoint (server, TLS identity, proxy): every request with the
+ * The shared undici dispatcher of one endpoint (server, TLS identity, proxy), for endpoints behind
+ * a proxy (kwatch's own connections, nativeHttp.ts, serve the others): every request with the
  * same endpoint reuses its connections, over HTTP/2 when `http2` and the server offers h2.
  * A rotated client certificate is a new endpoint, so it gets new connections; the old ones
  * finish their requests and close. `undefined` for plain HTTP without a proxy (undici's global

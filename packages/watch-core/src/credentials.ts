@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import type { Endpoint } from './endpoint.ts';
 
 /** What one request needs from a kubeconfig: where the API server is, and who we are. */
 export interface Prepared {
@@ -6,8 +7,10 @@ export interface Prepared {
   readonly server: string;
   /** Authentication headers (`Authorization`, impersonation); never logged. */
   readonly headers: Readonly<Record<string, string>>;
-  /** The shared connections for this server and TLS identity; `undefined`: undici's global dispatcher. */
-  readonly dispatcher: Dispatcher | undefined;
+  /** Where and as whom to connect (kwatch's own connections; through undici when it names a proxy). */
+  readonly endpoint?: Endpoint | undefined;
+  /** Or an undici dispatcher (a client-node KubeConfig's); neither: undici's global dispatcher. */
+  readonly dispatcher?: Dispatcher | undefined;
 }
 
 /**

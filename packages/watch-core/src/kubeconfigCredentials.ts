@@ -1,6 +1,5 @@
 import { readChanged } from './changedFile.ts';
 import { clientNodeCredentials } from './clientNodeCredentials.ts';
-import { dispatcherFor } from './connections.ts';
 import type { Credentials, Prepared } from './credentials.ts';
 import { ConfigError } from './errors.ts';
 import { type ExecResult, runExecPlugin } from './execCredential.ts';
@@ -34,7 +33,7 @@ function impersonation(kc: Kubeconfig): Record<string, string> {
  * @example
  * ```ts
  * const credentials = kubeconfigCredentials(readKubeconfig());
- * const { server, headers, dispatcher } = await credentials.prepare(true);
+ * const { server, headers, endpoint } = await credentials.prepare(true);
  * ```
  */
 export function kubeconfigCredentials(kc: Kubeconfig): Credentials {
@@ -54,7 +53,7 @@ export function kubeconfigCredentials(kc: Kubeconfig): Credentials {
   };
   const fixed = impersonation(kc);
   return {
-    async prepare(http2: boolean): Promise<Prepared> {
+    async prepare(): Promise<Prepared> {
       const headers: Record<string, string> = { ...fixed };
       let cert = bytes(user.clientCertificateData, user.clientCertificate);
       let key = bytes(user.clientKeyData, user.clientKey);
@@ -74,19 +73,16 @@ export function kubeconfigCredentials(kc: Kubeconfig): Credentials {
           key = got.key;
         }
       }
-      const dispatcher = dispatcherFor(
-        {
-          server: cluster.server,
-          ca: bytes(cluster.certificateAuthorityData, cluster.certificateAuthority),
-          cert,
-          key,
-          servername: cluster.tlsServerName,
-          rejectUnauthorized: cluster.insecureSkipTlsVerify ? false : undefined,
-          proxyUrl: cluster.proxyUrl,
-        },
-        http2,
-      );
-      return { server: cluster.server, headers, dispatcher };
+      const endpoint = {
+        server: cluster.server,
+        ca: bytes(cluster.certificateAuthorityData, cluster.certificateAuthority),
+        cert,
+        key,
+        servername: cluster.tlsServerName,
+        rejectUnauthorized: cluster.insecureSkipTlsVerify ? false : undefined,
+        proxyUrl: cluster.proxyUrl,
+      };
+      return { server: cluster.server, headers, endpoint };
     },
     refresh(): boolean {
       if (user.exec) {

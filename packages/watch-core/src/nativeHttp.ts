@@ -1,0 +1,271 @@
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import http2 from 'node:http2';
+import https from 'node:https';
+import { isIP } from 'node:net';
+import tls from 'node:tls';
+import type { Endpoint } from './endpoint.ts';
+
+/** A response whose headers arrived; `body` is pulled (backpressure) and must be consumed or destroyed. */
+export interface Response {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: AsyncIterable<Uint8Array> & { destroy(error?: Error): void };
+}
+
+/** One request to send. */
+export interface Outgoing {
+  readonly method: string;
+  /** Path and query. */
+  readonly path: string;
+  /** Lower-case names. */
+  readonly headers: Record<string, string>;
+  readonly body: string | undefined;
+  readonly signal: AbortSignal;
+  /** Until the response headers arrive; the body has no timeout (a watch's watchdog covers it). */
+  readonly headersTimeoutMs: number;
+}
+
+/** Streams per HTTP/2 connection before another is opened (undici's default too). */
+const MAX_STREAMS = 100;
+/** An HTTP/2 connection without streams for this long is closed. */
+const IDLE_MS = 60_000;
+/** At most this many endpoints keep connections; the least recently used one is closed gracefully. */
+const MAX_POOLS = 32;
+
+interface Session {
+  readonly h2: http2.ClientHttp2Session;
+  active: number;
+}
+
+interface Pool {
+  readonly endpoint: Endpoint;
+  readonly http2: boolean;
+  readonly sessions: Set<Session>;
+  /** The server did not offer h2 (or `http2: false`): HTTP/1.1 over a keep-alive agent. */
+  agent: http.Agent | undefined;
+  /** A connection being opened, so that a burst of requests shares it instead of opening one each. */
+  connecting: Promise<Session | undefined> | undefined;
+}
+
+const pools = new Map<string, Pool>();
+
+function poolKey(e: Endpoint, useHttp2: boolean): string {
+  const h = createHash('sha256');
+  for (const part of [e.server, useHttp2, e.ca, e.cert, e.key, e.servername, e.rejectUnauthorized]) {
+    if (Buffer.isBuffer(part)) h.update(part);
+    else h.update(JSON.stringify(part ?? null));
+    h.update('\0');
+  }
+  return h.digest('hex');
+}
+
+function poolFor(endpoint: Endpoint, useHttp2: boolean): Pool {
+  const key = poolKey(endpoint, useHttp2);
+  let pool = pools.get(key);
+  if (pool) {
+    pools.delete(key); // re-insert: most recently used last
+    pools.set(key, pool);
+    return pool;
+  }
+  pool = { endpoint, http2: useHttp2, sessions: new Set(), agent: undefined, connecting: undefined };
+  pools.set(key, pool);
+  if (pools.size > MAX_POOLS) {
+    const [oldestKey, oldest] = pools.entries().next().value as [string, Pool];
+    pools.delete(oldestKey);
+    for (const s of oldest.sessions) s.h2.close(); // graceful: running streams finish first
+    oldest.agent?.destroy();
+  }
+  return pool;
+}
+
+function tlsOptions(e: Endpoint, url: URL): tls.ConnectionOptions {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const servername = e.servername ?? (isIP(host) ? undefined : host);
+  return {
+    host,
+    port: Number(url.port || 443),
+    ...(servername ? { servername } : {}),
+    ...(e.ca ? { ca: e.ca } : {}),
+    ...(e.cert ? { cert: e.cert } : {}),
+    ...(e.key ? { key: e.key } : {}),
+    ...(e.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
+    // Verification against `servername` when given (tls-server-name), else the URL's host.
+    ...(e.servername ? { checkServerIdentity: (_: string, cert) => tls.checkServerIdentity(e.servername as string, cert) } : {}),
+  };
+}
+
+/** Opens a TLS connection offering h2 and http/1.1; an HTTP/2 session if the server chose h2, else `undefined`. */
+function connect(pool: Pool, signal: AbortSignal): Promise<Session | undefined> {
+  const url = new URL(pool.endpoint.server);
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ ...tlsOptions(pool.endpoint, url), ALPNProtocols: ['h2', 'http/1.1'] });
+    const onAbort = (): void => {
+      socket.destroy();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('error', (err) => {
+      signal.removeEventListener('abort', onAbort);
+      reject(err);
+    });
+    socket.once('secureConnect', () => {
+      signal.removeEventListener('abort', onAbort);
+      if (socket.alpnProtocol !== 'h2') {
+        socket.destroy();
+        resolve(undefined);
+        return;
+      }
+      const h2 = http2.connect(url.origin, { createConnection: () => socket });
+      const session: Session = { h2, active: 0 };
+      const forget = (): void => {
+        pool.sessions.delete(session);
+      };
+      h2.on('error', forget); // its streams fail with it
+      h2.on('goaway', forget);
+      h2.on('close', forget);
+      h2.setTimeout(IDLE_MS, () => {
+        if (session.active === 0) h2.close();
+      });
+      h2.unref(); // referenced only while a stream is open
+      pool.sessions.add(session);
+      resolve(session);
+    });
+  });
+}
+
+function capacity(s: Session): number {
+  const remote = s.h2.remoteSettings?.maxConcurrentStreams ?? MAX_STREAMS;
+  return Math.min(remote, MAX_STREAMS) - s.active;
+}
+
+/** An HTTP/2 session with one stream reserved for the caller, opening one if needed; `undefined`: use HTTP/1.1. */
+async function sessionFor(pool: Pool, signal: AbortSignal): Promise<Session | undefined> {
+  for (;;) {
+    if (pool.agent) return undefined;
+    for (const s of pool.sessions) if (!s.h2.closed && !s.h2.destroyed && capacity(s) > 0) return reserve(s);
+    if (pool.connecting) {
+      await pool.connecting.catch(() => undefined);
+      signal.throwIfAborted();
+      continue;
+    }
+    pool.connecting = connect(pool, signal).finally(() => {
+      pool.connecting = undefined;
+    });
+    const session = await pool.connecting;
+    if (!session) {
+      pool.agent = agentFor(pool);
+      return undefined;
+    }
+    if (capacity(session) > 0) return reserve(session);
+  }
+}
+
+/** Takes one stream of `s`'s capacity at once (before any await), so a burst never overfills a connection. */
+function reserve(s: Session): Session {
+  if (s.active++ === 0) s.h2.ref();
+  return s;
+}
+
+function release(s: Session): void {
+  if (--s.active === 0) s.h2.unref();
+}
+
+function agentFor(pool: Pool): http.Agent {
+  const url = new URL(pool.endpoint.server);
+  if (url.protocol === 'http:') return new http.Agent({ keepAlive: true });
+  const { host: _, port: __, ...options } = tlsOptions(pool.endpoint, url);
+  return new https.Agent({ keepAlive: true, ...options });
+}
+
+/** Rejects when the headers have not arrived within `ms`, or `signal` aborts; `cancel` ends the request then. */
+function guard(o: Outgoing, cancel: (err: Error) => void, reject: (err: unknown) => void): () => void {
+  const timer = setTimeout(() => {
+    const err = Object.assign(new Error(`no response headers within ${o.headersTimeoutMs} ms`), { code: 'HEADERS_TIMEOUT' });
+    cancel(err);
+    reject(err);
+  }, o.headersTimeoutMs);
+  const onAbort = (): void => {
+    cancel(o.signal.reason as Error);
+    reject(o.signal.reason);
+  };
+  o.signal.addEventListener('abort', onAbort, { once: true });
+  return () => {
+    clearTimeout(timer);
+    o.signal.removeEventListener('abort', onAbort);
+  };
+}
+
+function viaHttp2(session: Session, url: URL, o: Outgoing): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = session.h2.request(
+        { ':method': o.method, ':path': `${url.pathname}${url.search}`, ':authority': url.host, ...o.headers },
+        { endStream: o.body === undefined },
+      );
+    } catch (err) {
+      release(session); // the session closed meanwhile
+      reject(err);
+      return;
+    }
+    // Aborting the signal also ends a body being read.
+    const onAbort = (): void => {
+      stream.destroy(o.signal.reason as Error);
+    };
+    o.signal.addEventListener('abort', onAbort, { once: true });
+    stream.once('close', () => {
+      o.signal.removeEventListener('abort', onAbort);
+      release(session);
+    });
+    const done = guard(o, (err) => stream.destroy(err), reject);
+    stream.once('error', (err) => {
+      done();
+      reject(err);
+    });
+    stream.once('response', (headers) => {
+      done();
+      const { ':status': status, ...rest } = headers;
+      resolve({ statusCode: Number(status), headers: rest as Response['headers'], body: stream });
+    });
+    if (o.body !== undefined) stream.end(o.body);
+  });
+}
+
+function viaHttp1(agent: http.Agent, url: URL, o: Outgoing): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const send = url.protocol === 'http:' ? http.request : https.request;
+    const req = send(url, { method: o.method, headers: o.headers, agent, signal: o.signal });
+    const done = guard(o, (err) => req.destroy(err), reject);
+    req.once('error', (err) => {
+      done();
+      reject(err);
+    });
+    req.once('response', (res) => {
+      done();
+      resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: res });
+    });
+    req.end(o.body);
+  });
+}
+
+/**
+ * Sends one request over the shared connections of `endpoint` with Node's own http2/https
+ * (no HTTP library to load): HTTP/2 when `useHttp2` and the server offers h2 (up to 100 streams
+ * per connection, more connections beyond), HTTP/1.1 keep-alive otherwise. Resolves when the
+ * response headers arrive. Connections hold the process open only while a request runs.
+ *
+ * @example
+ * ```ts
+ * const res = await send(endpoint, true, { method: 'GET', path: '/api', headers: {}, body: undefined, signal, headersTimeoutMs: 60_000 });
+ * ```
+ */
+export async function send(endpoint: Endpoint, useHttp2: boolean, o: Outgoing): Promise<Response> {
+  o.signal.throwIfAborted();
+  const url = new URL(`${endpoint.server}${o.path}`); // the server's own path (if any) kept
+  const pool = poolFor(endpoint, useHttp2 && url.protocol === 'https:');
+  if (!pool.http2) pool.agent ??= agentFor(pool);
+  const session = await sessionFor(pool, o.signal);
+  if (session) return viaHttp2(session, url, o);
+  return viaHttp1(pool.agent as http.Agent, url, o);
+}
