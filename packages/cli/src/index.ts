@@ -1,3 +1,16 @@
+export { type CliOptions, parseArgs } from './args.ts';
+export { kindFor } from './kinds.ts';
+export { type KubeconfigSource, loadKubeconfig, SERVICE_ACCOUNT_TOKEN } from './kubeconfig.ts';
 export { type Io, main } from './main.ts';
-export { jsonLine, tableHeader, tableLine } from './output.ts';
-export { modelClass, resolveResource } from './resolve.ts';
+export {
+  age,
+  formatEvent,
+  jsonLine,
+  nameLine,
+  OUTPUT_FORMATS,
+  type OutputFormat,
+  tableHeader,
+  tableLine,
+  wideLine,
+  yamlDocument,
+} from './output.ts';

@@ -1,19 +1,25 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CoreV1Api } from '@kubernetes/client-node';
-import { attachControlPlane } from '@kwatch/testenv';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { attachControlPlane, installCRD } from '@kwatch/testenv';
 import { describe, expect, inject, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { gadgetCrd } from '../../toolkit/test/fixtures/gadgetCrd.ts';
 
 const cp = attachControlPlane(inject('kwatchTestenvState'));
 const core = cp.kubeConfig.makeApiClient(CoreV1Api);
 const bin = join(import.meta.dirname, '../src/bin.ts');
 const plugin = join(import.meta.dirname, '../../toolkit/test/fixtures/notify-plugin.mjs');
 
-function kwatch(args: string[], env: Record<string, string> = {}) {
+function kwatch(args: string[], env: Record<string, string | undefined> = {}) {
+  const merged: Record<string, string | undefined> = { ...process.env, KUBECONFIG: cp.kubeconfigPath, NO_COLOR: '1', ...env };
+  for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
   const child = spawn(process.execPath, ['--conditions=@kwatch/source', bin, ...args], {
-    env: { ...process.env, KUBECONFIG: cp.kubeconfigPath, NO_COLOR: '1', ...env },
+    env: merged,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out = { stdout: '', stderr: '' };
@@ -94,7 +100,7 @@ describe('the kwatch CLI against the real control plane', () => {
   it('unknown kinds, missing settings and broken plugins exit with their own codes and a clear message', async () => {
     const unknown = kwatch(['pdos']);
     expect(await unknown.exited).toBe(33);
-    expect(unknown.out.stderr).toContain("unknown or unwatchable kind 'pdos'");
+    expect(unknown.out.stderr).toContain("kwatch: the server has no resource 'pdos' (did you mean pods");
     const nothing = kwatch([]);
     expect(await nothing.exited).toBe(33);
     expect(nothing.out.stderr).toContain('nothing to watch');
@@ -110,5 +116,76 @@ describe('the kwatch CLI against the real control plane', () => {
     const run = kwatch(['configmaps', '-n', 'default', '--context', 'restricted']);
     expect(await run.exited).toBe(1);
     expect(run.out.stderr).toContain('User "restricted" cannot watch resource "configmaps"');
+  });
+
+  it('kinds by discovery: a CRD installed in the cluster by name and short name (no file), short names of built-ins, -o name', async () => {
+    const group = `kw${randomBytes(3).toString('hex')}.example.com`;
+    const crd = await installCRD(cp, gadgetCrd(group));
+    const ns = `cli-${randomBytes(3).toString('hex')}`;
+    await core.createNamespace({ body: { metadata: { name: ns } } });
+    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'c1' } } });
+    await cp.kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+      ...crd,
+      namespace: ns,
+      body: { apiVersion: `${group}/v1`, kind: 'Gadget', metadata: { name: 'g1' }, spec: { size: 1 } },
+    });
+    for (const kinds of [`gadgets.${group},cm`, 'gdg,configmap', `gadget.v1.${group},ConfigMap`]) {
+      const run = kwatch([kinds, '-n', ns, '-o', 'name']);
+      await until(() => run.out.stderr.includes('in sync')).catch((e) => {
+        throw new Error(`${kinds}: ${e} ${run.out.stderr}`);
+      });
+      await until(() => run.out.stdout.split('\n').length >= 3);
+      expect(await interrupt(run.child, run.exited)).toBe(0);
+      expect(run.out.stdout.trim().split('\n').sort(), kinds).toEqual([`configmap/c1`, `gadget.${group}/g1`]);
+    }
+  });
+
+  it('-o yaml: one YAML document per event; -o wide: a table with resourceVersion, age and detail', async () => {
+    const ns = `cli-${randomBytes(3).toString('hex')}`;
+    await core.createNamespace({ body: { metadata: { name: ns } } });
+    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'y1' }, data: { a: '1', b: '2' } } });
+    const yaml = kwatch(['cm', '-n', ns, '-o', 'yaml']);
+    await until(() => yaml.out.stdout.includes('name: y1'));
+    expect(await interrupt(yaml.child, yaml.exited)).toBe(0);
+    const docs = parseAllDocuments(yaml.out.stdout).map((d) => d.toJS() as { kind: string; data: unknown });
+    expect(docs).toHaveLength(1);
+    expect(docs[0]).toMatchObject({ kind: 'ConfigMap', data: { a: '1', b: '2' } });
+    expect(yaml.out.stdout).toContain(`# ADDED ConfigMap ${ns}/y1`);
+
+    const wide = kwatch(['cm', '-n', ns, '-o', 'wide']);
+    await until(() => wide.out.stdout.includes('y1'));
+    expect(await interrupt(wide.child, wide.exited)).toBe(0);
+    const [header, row] = wide.out.stdout.trim().split('\n');
+    expect(header).toMatch(/^TIME +EVENT +KIND +NAME +RESOURCE-VERSION +AGE +DETAIL$/);
+    expect(row).toMatch(new RegExp(`ADDED +ConfigMap +${ns}/y1 +\\d+ +\\d+s +2 keys$`));
+  });
+
+  it('no kubeconfig, a missing or a malformed --kubeconfig: a clear message with exit 36, no raw ENOENT or YAMLException', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'kwatch-home-'));
+    try {
+      const none = kwatch(['pods'], { KUBECONFIG: undefined, HOME: home, KUBERNETES_SERVICE_HOST: undefined });
+      expect(await none.exited).toBe(36);
+      expect(none.out.stderr).toContain(
+        `kwatch: no kubeconfig found: looked at $KUBECONFIG (not set), ${join(home, '.kube', 'config')} (no such file) and the in-cluster service account (KUBERNETES_SERVICE_HOST is not set)`,
+      );
+      expect(none.out.stderr).not.toContain('HTTP protocol is not allowed');
+
+      const missing = kwatch(['pods', '--kubeconfig', join(home, 'nope.yaml')]);
+      expect(await missing.exited).toBe(36);
+      expect(missing.out.stderr).toContain(`kwatch: kubeconfig ${join(home, 'nope.yaml')} (--kubeconfig) does not exist`);
+
+      const bad = join(home, 'bad.yaml');
+      writeFileSync(bad, 'apiVersion: v1\nclusters: [\n  - name: x\n');
+      const malformed = kwatch(['pods', '--kubeconfig', bad]);
+      expect(await malformed.exited).toBe(36);
+      expect(malformed.out.stderr).toMatch(new RegExp(`kwatch: kubeconfig ${bad} \\(--kubeconfig\\) is not valid YAML`));
+
+      const context = kwatch(['pods', '--context', 'nope']);
+      expect(await context.exited).toBe(36);
+      expect(context.out.stderr).toContain("context 'nope' is not in the kubeconfig");
+      for (const r of [none, missing, malformed, context]) expect(r.out.stderr).not.toMatch(/ENOENT|YAMLException|\n +at /);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

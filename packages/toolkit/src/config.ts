@@ -9,6 +9,8 @@ export const EXIT_CODES = {
   missingResource: 33,
   pluginFailed: 34,
   badConfigFile: 35,
+  /** No kubeconfig found, or one that cannot be read (missing file, not YAML, unknown context). */
+  badKubeconfig: 36,
 } as const;
 
 /** A configuration failure: says what is missing and carries its process exit code. */

@@ -15,6 +15,7 @@ export async function kubeRequest(
   path: string,
   body?: unknown,
   signal?: AbortSignal,
+  accept = 'application/json',
 ): Promise<JsonAnswer> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new KwatchError('INVALID_OPTION', 'The kubeConfig has no current cluster');
@@ -24,7 +25,7 @@ export async function kubeRequest(
   const dispatcher = ctx.getDispatcher();
   const res = await request(url, {
     method,
-    headers: { ...ctx.getHeaders(), accept: 'application/json', 'content-type': 'application/json' },
+    headers: { ...ctx.getHeaders(), accept, 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     ...(signal ? { signal } : {}),
     ...(dispatcher ? { dispatcher } : {}),

@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type CheckWatchable, type KubernetesKind, type KubernetesObject, resourceFromCRD } from '@kwatch/models';
-import { Watcher, type WatcherOptions } from '@kwatch/watch-core';
+import {
+  type Culled,
+  MultiplexingWatcher,
+  type WatchEvent,
+  Watcher,
+  type WatcherOptions,
+  type WatchMarker,
+} from '@kwatch/watch-core';
 import { type DispatcherOptions, ListenerDispatcher } from './dispatcher.ts';
 import { type HealthServer, startHealthServer } from './health.ts';
 import { type LeaderElectionOptions, LeaderElector } from './leaderElection.ts';
@@ -15,17 +22,31 @@ export interface RunOptions {
   readonly healthcheckPort?: number;
   /** Address of the health server. Default: `127.0.0.1`. */
   readonly healthcheckHost?: string;
-  /** Stream only while leader of this Lease. Default: no leader election. */
-  readonly leaderElection?: Omit<LeaderElectionOptions, 'kubeConfig' | 'onStartedLeading' | 'onStoppedLeading'>;
+  /**
+   * Stream only while leader of this Lease; `onStartedLeading` / `onStoppedLeading` are told too (after the run's
+   * own handling). Default: no leader election.
+   */
+  readonly leaderElection?: Omit<LeaderElectionOptions, 'kubeConfig'>;
   /** Ends the run. Default: none (until `stop()`). */
   readonly signal?: AbortSignal;
 }
 
+/** Options of a {@link StreamWatch}: the watcher's (for a kind target) and the dispatcher's. */
+export type StreamWatchOptions<K extends KubernetesKind> = WatcherOptions<K> &
+  DispatcherOptions & {
+    /** Told of each `SYNCED` (initial state complete, or a resync done) and `RESYNC` marker, with its kind. Default: none. */
+    readonly onMarker?: (marker: WatchMarker & { readonly kind: string }) => void;
+  };
+
+/** A target of several kinds: watchers (each with its own options) or a multiplexer. */
+export type MultiTarget = readonly Watcher<any, any>[] | MultiplexingWatcher<any>;
+
 /**
- * skafos's StreamWatch, on a kwatch watch: a target (a kind, a watcher, or a CRD YAML file)
- * and listeners; `run()` streams and dispatches until `stop()`, with optional health
- * endpoints and leader election. A watch failure that cannot be retried ends `run()` with
- * that error (it is never swallowed).
+ * skafos's StreamWatch, on a kwatch watch: a target (a kind, a watcher, several watchers or a
+ * multiplexer, or a CRD YAML file) and listeners; `run()` streams and dispatches until
+ * `stop()`, with optional health endpoints and leader election. A watch failure that cannot
+ * be retried ends `run()` with that error (it is never swallowed); with several kinds, the
+ * others keep streaming and `run()` ends with the first such error once stopped.
  *
  * @example
  * ```ts
@@ -34,23 +55,31 @@ export interface RunOptions {
  * ```
  */
 export class StreamWatch<K extends KubernetesKind> {
-  readonly #watcher: Watcher<K>;
+  readonly #watcher: Watcher<K> | undefined;
+  readonly #mux: MultiplexingWatcher<any> | undefined;
   readonly #dispatcher: ListenerDispatcher<any>;
-  readonly #kubeConfig: KubeConfig;
+  /** The options' kubeConfig; the default one is loaded only when needed (a kind to watch, a lease). */
+  #kubeConfig: KubeConfig | undefined;
+  readonly #onMarker: StreamWatchOptions<K>['onMarker'];
   #controller = new AbortController();
-  #synced = false;
+  /** Kinds whose initial state is complete. */
+  readonly #synced = new Set<string>();
   #standby = false;
   /** The health server's URL while it runs. */
   healthUrl: string | undefined;
 
   constructor(
-    target: (K & CheckWatchable<K>) | Watcher<K>,
+    target: (K & CheckWatchable<K>) | Watcher<K> | MultiTarget,
     listeners: ListenerSpec<any>[],
-    options: WatcherOptions<K> & DispatcherOptions = {},
+    options: StreamWatchOptions<K> = {},
   ) {
-    const { concurrency, chain, onListenerError, ...watcherOptions } = options;
-    this.#kubeConfig = options.kubeConfig ?? defaultKubeConfig();
-    this.#watcher = target instanceof Watcher ? target : new Watcher(target, { ...watcherOptions, kubeConfig: this.#kubeConfig });
+    const { concurrency, chain, onListenerError, onMarker, ...watcherOptions } = options;
+    this.#onMarker = onMarker;
+    this.#kubeConfig = options.kubeConfig;
+    if (target instanceof MultiplexingWatcher) this.#mux = target;
+    else if (Array.isArray(target)) this.#mux = new MultiplexingWatcher({ watchers: target as Watcher<any, any>[] });
+    else if (target instanceof Watcher) this.#watcher = target;
+    else this.#watcher = new Watcher(target as K & CheckWatchable<K>, { ...watcherOptions, kubeConfig: this.#cluster() });
     this.#dispatcher = new ListenerDispatcher(listeners, {
       ...(concurrency === undefined ? {} : { concurrency }),
       ...(chain === undefined ? {} : { chain }),
@@ -69,9 +98,19 @@ export class StreamWatch<K extends KubernetesKind> {
     return new StreamWatch(kind as never, listeners, rest as never);
   }
 
-  /** The watcher underneath. */
+  /** The watcher underneath (with several kinds: the first). */
   get watcher(): Watcher<K> {
-    return this.#watcher;
+    return (this.#watcher ?? this.#mux?.watchers()[0]) as Watcher<K>;
+  }
+
+  /** Every watcher underneath. */
+  watchers(): Watcher<any, any>[] {
+    return this.#watcher ? [this.#watcher] : (this.#mux?.watchers() ?? []);
+  }
+
+  /** Watchers of several kinds that failed for good (their kinds stopped; the others went on). */
+  get culled(): readonly Culled[] {
+    return this.#mux?.culled ?? [];
   }
 
   /** Streams and dispatches until stopped; resolves after the listeners drained. */
@@ -89,42 +128,46 @@ export class StreamWatch<K extends KubernetesKind> {
         health = await startHealthServer({
           port: options.healthcheckPort,
           ...(options.healthcheckHost ? { host: options.healthcheckHost } : {}),
-          sources: () => [
-            {
-              name: this.#watcher.target.info.plural,
-              health: () => this.#watcher.health(),
-              ready: () => this.#synced || this.#standby,
-            },
-          ],
+          sources: () =>
+            this.watchers().map((w) => ({
+              name: w.target.info.plural,
+              health: () => w.health(),
+              ready: () => this.#synced.has(w.target.info.kind) || this.#standby,
+            })),
         });
         this.healthUrl = health.url;
       }
       if (!options.leaderElection) {
         await this.#stream(signal);
+        this.#throwCulled(signal);
         return;
       }
+      const { onStartedLeading, onStoppedLeading } = options.leaderElection;
       this.#standby = true;
       let streaming: Promise<void> = Promise.resolve();
       let failure: unknown;
       elector = new LeaderElector({
         ...options.leaderElection,
-        kubeConfig: this.#kubeConfig,
+        kubeConfig: this.#cluster(),
         onStartedLeading: (leading) => {
           this.#standby = false;
           streaming = this.#stream(AbortSignal.any([signal, leading])).catch((e: unknown) => {
             failure = e;
             this.#controller.abort();
           });
+          onStartedLeading?.(leading);
         },
         onStoppedLeading: () => {
           this.#standby = true;
-          this.#synced = false;
+          this.#synced.clear();
+          onStoppedLeading?.();
         },
       });
       void elector.run();
       await abortedPromise(signal);
       await streaming;
       if (failure) throw failure;
+      this.#throwCulled(signal);
     } finally {
       await elector?.stop();
       await this.#dispatcher.drain();
@@ -133,11 +176,29 @@ export class StreamWatch<K extends KubernetesKind> {
     }
   }
 
+  #cluster(): KubeConfig {
+    this.#kubeConfig ??= defaultKubeConfig();
+    return this.#kubeConfig;
+  }
+
   async #stream(signal: AbortSignal): Promise<void> {
-    for await (const e of this.#watcher.stream({ markers: true, signal })) {
-      if (e.type === 'SYNCED') this.#synced = true;
-      else if (e.type !== 'RESYNC') await this.#dispatcher.dispatch(e);
+    const items: AsyncIterable<WatchEvent<unknown> | (WatchMarker & { kind?: string })> = this.#watcher
+      ? this.#watcher.stream({ markers: true, signal })
+      : (this.#mux as MultiplexingWatcher<any>).stream({ markers: true, signal });
+    const single = this.#watcher?.target.info.kind ?? '';
+    for await (const e of items) {
+      if (e.type === 'SYNCED' || e.type === 'RESYNC') {
+        const kind = (e as { kind?: string }).kind ?? single;
+        if (e.type === 'SYNCED') this.#synced.add(kind);
+        this.#onMarker?.({ ...(e as WatchMarker), kind });
+      } else await this.#dispatcher.dispatch(e as WatchEvent<unknown>);
     }
+  }
+
+  /** With several kinds: a run that ended by itself because every kind failed ends with the first failure. */
+  #throwCulled(signal: AbortSignal): void {
+    const first = this.#mux?.culled[0];
+    if (first && !signal.aborted) throw first.error;
   }
 
   /** Ends `run()` promptly (releasing the lease when leader). */
