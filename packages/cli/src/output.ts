@@ -1,6 +1,13 @@
+import { createRequire } from 'node:module';
 import { styleText } from 'node:util';
 import type { MultiplexedEvent } from '@kwatch/watch-core';
-import { stringify } from 'yaml';
+
+// yaml is loaded for `-o yaml` only: `--help` and the other formats do not pay for it (~10 MB).
+let yaml: typeof import('yaml') | undefined;
+function toYaml(value: unknown): string {
+  yaml ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yaml.stringify(value);
+}
 
 /** The output formats, as kubectl's `-o`. */
 export const OUTPUT_FORMATS = ['table', 'wide', 'json', 'yaml', 'name'] as const;
@@ -26,7 +33,7 @@ export function jsonLine(e: Event): string {
 /** A YAML document per event (`---` first, the event as a comment), the object as kubectl prints it. */
 export function yamlDocument(e: Event): string {
   const meta = (e.object as Meta).metadata ?? {};
-  return `---\n# ${e.type} ${e.kind} ${qualifiedName(meta)}${e.tombstone ? ' (gone while away: metadata only)' : ''}\n${stringify(e.object).trimEnd()}`;
+  return `---\n# ${e.type} ${e.kind} ${qualifiedName(meta)}${e.tombstone ? ' (gone while away: metadata only)' : ''}\n${toYaml(e.object).trimEnd()}`;
 }
 
 /** `kind.group/name`, as `kubectl get -o name`: `pod/web-0`, `deployment.apps/web`. */
