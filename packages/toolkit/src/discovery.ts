@@ -1,8 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { defineResource, KindError, type KubernetesObject, type ResourceDescriptor, type Status } from '@kwatch/models';
-import { apiErrorFrom } from '@kwatch/watch-core';
+import { defineResource, KindError, type KubernetesObject, type ResourceDescriptor } from '@kwatch/models';
+import { KubeClient } from '@kwatch/watch-core';
 import type { ZodType, z } from 'zod';
-import { kubeRequest } from './kubeRequest.ts';
 
 /** One resource the cluster serves, as discovery describes it. */
 export interface DiscoveredResource {
@@ -67,11 +66,12 @@ interface LegacyGroupList {
  * ```
  */
 export class Discovery {
-  readonly #kubeConfig: KubeConfig;
+  readonly #client: KubeClient;
   #resources: Promise<DiscoveredResource[]> | undefined;
 
-  constructor(kubeConfig: KubeConfig) {
-    this.#kubeConfig = kubeConfig;
+  /** On a kubeconfig, or on a `KubeClient` to share its credentials and connections. Default: the default kubeconfig. */
+  constructor(cluster?: KubeConfig | KubeClient) {
+    this.#client = cluster instanceof KubeClient ? cluster : new KubeClient({ kubeConfig: cluster });
   }
 
   /** Every resource (no subresources), the core group first, then the groups and versions in the server's order of preference. Read once. */
@@ -94,10 +94,9 @@ export class Discovery {
     return resolveResourceName(name, await this.resources(signal));
   }
 
-  async #get<T>(path: string, signal: AbortSignal | undefined, accept?: string): Promise<T> {
-    const res = await kubeRequest(this.#kubeConfig, 'GET', path, undefined, signal, accept);
-    if (res.status !== 200 || !res.body) throw apiErrorFrom(res.status, res.body as Status | undefined, `GET ${path}`);
-    return res.body as T;
+  /** One discovery read; without a signal of the caller's, at most 30 s. */
+  #get<T>(path: string, signal: AbortSignal | undefined, accept?: string): Promise<T> {
+    return this.#client.request<T>({ path, signal: signal ?? AbortSignal.timeout(30_000), ...(accept ? { accept } : {}) });
   }
 
   async #load(signal: AbortSignal | undefined): Promise<DiscoveredResource[]> {
@@ -252,7 +251,7 @@ function distance(a: string, b: string): number {
 
 /** Options of {@link discoverResource}. */
 export interface DiscoverResourceOptions<S extends ZodType> {
-  /** The cluster to ask. Required unless `discovery` is given. */
+  /** The cluster to ask. Default: the kubeconfig kubectl would use (unless `discovery` is given). */
   readonly kubeConfig?: KubeConfig;
   /** A discovery to reuse (resources read once for many names). Default: a new one on `kubeConfig`. */
   readonly discovery?: Discovery;
@@ -276,10 +275,9 @@ export interface DiscoverResourceOptions<S extends ZodType> {
  */
 export async function discoverResource<S extends ZodType = ZodType<KubernetesObject>>(
   name: string | { readonly apiVersion: string; readonly kind: string },
-  options: DiscoverResourceOptions<S>,
+  options: DiscoverResourceOptions<S> = {},
 ): Promise<ResourceDescriptor<z.output<S>>> {
-  const discovery = options.discovery ?? (options.kubeConfig ? new Discovery(options.kubeConfig) : undefined);
-  if (!discovery) throw new KindError('NOT_A_KIND', 'discoverResource needs a `kubeConfig` or a `discovery`');
+  const discovery = options.discovery ?? new Discovery(options.kubeConfig);
   let found: DiscoveredResource;
   if (typeof name === 'string') found = await discovery.resolve(name, options.signal);
   else {

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KwatchError, sleep } from '@kwatch/watch-core';
-import { kubeRequest } from './kubeRequest.ts';
+import { ApiError, KubeClient, KwatchError, sleep } from '@kwatch/watch-core';
 
 /** Options of {@link LeaderElector}. */
 export interface LeaderElectionOptions {
-  readonly kubeConfig: KubeConfig;
+  /** The cluster. Default: the kubeconfig kubectl would use (or the in-cluster service account). */
+  readonly kubeConfig?: KubeConfig | undefined;
+  /** The request core to use (its credentials and shared connections). Default: a `KubeClient` on `kubeConfig`. */
+  readonly client?: KubeClient | undefined;
   /** Namespace of the Lease. */
   readonly namespace: string;
   /** Name of the Lease. */
@@ -61,6 +63,8 @@ const microTime = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z
 export class LeaderElector {
   readonly identity: string;
   readonly #o: LeaderElectionOptions;
+  /** Every lease request goes through it: a signal on each, typed errors (404, 409 are `ApiError`s). */
+  readonly #client: KubeClient;
   readonly #durationMs: number;
   readonly #deadlineMs: number;
   readonly #retryMs: number;
@@ -74,6 +78,7 @@ export class LeaderElector {
 
   constructor(options: LeaderElectionOptions) {
     this.#o = options;
+    this.#client = options.client ?? new KubeClient({ kubeConfig: options.kubeConfig });
     this.identity = options.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`;
     this.#durationMs = (options.leaseDurationSeconds ?? 15) * 1000;
     this.#deadlineMs = (options.renewDeadlineSeconds ?? 10) * 1000;
@@ -167,7 +172,6 @@ export class LeaderElector {
   }
 
   async #tryAcquireOrRenew(signal: AbortSignal): Promise<boolean> {
-    const kc = this.#o.kubeConfig;
     const now = Date.now();
     const leaseSeconds = Math.ceil(this.#durationMs / 1000);
     const mine: LeaseSpec = {
@@ -177,27 +181,26 @@ export class LeaderElector {
       renewTime: microTime(now),
       leaseTransitions: 0,
     };
-    const got = await kubeRequest(kc, 'GET', this.#path(this.#o.name), undefined, signal);
-    if (got.status === 404) {
-      const created = await kubeRequest(
-        kc,
-        'POST',
-        this.#path(),
-        {
+    const lease = await this.#client.request<Lease>({ path: this.#path(this.#o.name), signal }).catch((e: unknown) => {
+      if (e instanceof ApiError && e.httpStatus === 404) return undefined;
+      throw e;
+    });
+    if (!lease) {
+      // A 409 here (another candidate created it first) rejects: this try failed.
+      this.#written = await this.#client.request<Lease>({
+        method: 'POST',
+        path: this.#path(),
+        body: {
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
           metadata: { name: this.#o.name, namespace: this.#o.namespace },
           spec: mine,
         },
         signal,
-      );
-      if (created.status !== 201) return false;
-      this.#written = created.body as unknown as Lease;
+      });
       this.#observe(JSON.stringify(mine), mine.holderIdentity ?? '', now);
       return true;
     }
-    if (got.status !== 200 || !got.body) return false;
-    const lease = got.body as unknown as Lease;
     const spec = lease.spec ?? {};
     const holder = spec.holderIdentity ?? '';
     this.#observe(JSON.stringify(spec), holder, now);
@@ -208,9 +211,13 @@ export class LeaderElector {
       holder === this.identity
         ? { ...spec, renewTime: microTime(now), leaseDurationSeconds: leaseSeconds }
         : { ...mine, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 };
-    const put = await kubeRequest(kc, 'PUT', this.#path(this.#o.name), { ...lease, spec: next }, signal); // 409 if it changed
-    if (put.status !== 200) return false;
-    this.#written = put.body as unknown as Lease;
+    // On the resourceVersion just read: a 409 (it changed meanwhile) rejects, so two candidates cannot both win.
+    this.#written = await this.#client.request<Lease>({
+      method: 'PUT',
+      path: this.#path(this.#o.name),
+      body: { ...lease, spec: next },
+      signal,
+    });
     this.#observe(JSON.stringify(next), this.identity, now);
     return true;
   }
@@ -230,7 +237,7 @@ export class LeaderElector {
     if (!lease || lease.spec?.holderIdentity !== this.identity) return;
     this.#written = undefined;
     const spec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(Date.now()) };
-    await kubeRequest(this.#o.kubeConfig, 'PUT', this.#path(this.#o.name), { ...lease, spec }, signal);
+    await this.#client.request({ method: 'PUT', path: this.#path(this.#o.name), body: { ...lease, spec }, signal });
   }
 }
 

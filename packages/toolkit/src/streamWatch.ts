@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { type CheckWatchable, type KubernetesKind, type KubernetesObject, resourceFromCRD } from '@kwatch/models';
 import {
   type Culled,
@@ -58,8 +58,8 @@ export class StreamWatch<K extends KubernetesKind> {
   readonly #watcher: Watcher<K> | undefined;
   readonly #mux: MultiplexingWatcher<any> | undefined;
   readonly #dispatcher: ListenerDispatcher<any>;
-  /** The options' kubeConfig; the default one is loaded only when needed (a kind to watch, a lease). */
-  #kubeConfig: KubeConfig | undefined;
+  /** The options' kubeConfig; without one, the watcher and the lease read the default kubeconfig themselves. */
+  readonly #kubeConfig: KubeConfig | undefined;
   readonly #onMarker: StreamWatchOptions<K>['onMarker'];
   #controller = new AbortController();
   /** Kinds whose initial state is complete. */
@@ -79,7 +79,11 @@ export class StreamWatch<K extends KubernetesKind> {
     if (target instanceof MultiplexingWatcher) this.#mux = target;
     else if (Array.isArray(target)) this.#mux = new MultiplexingWatcher({ watchers: target as Watcher<any, any>[] });
     else if (target instanceof Watcher) this.#watcher = target;
-    else this.#watcher = new Watcher(target as K & CheckWatchable<K>, { ...watcherOptions, kubeConfig: this.#cluster() });
+    else
+      this.#watcher = new Watcher(target as K & CheckWatchable<K>, {
+        ...watcherOptions,
+        ...(this.#kubeConfig ? { kubeConfig: this.#kubeConfig } : {}),
+      });
     this.#dispatcher = new ListenerDispatcher(listeners, {
       ...(concurrency === undefined ? {} : { concurrency }),
       ...(chain === undefined ? {} : { chain }),
@@ -148,7 +152,7 @@ export class StreamWatch<K extends KubernetesKind> {
       let failure: unknown;
       elector = new LeaderElector({
         ...options.leaderElection,
-        kubeConfig: this.#cluster(),
+        kubeConfig: this.#kubeConfig,
         onStartedLeading: (leading) => {
           this.#standby = false;
           streaming = this.#stream(AbortSignal.any([signal, leading])).catch((e: unknown) => {
@@ -174,11 +178,6 @@ export class StreamWatch<K extends KubernetesKind> {
       await health?.close();
       this.healthUrl = undefined;
     }
-  }
-
-  #cluster(): KubeConfig {
-    this.#kubeConfig ??= defaultKubeConfig();
-    return this.#kubeConfig;
   }
 
   async #stream(signal: AbortSignal): Promise<void> {
@@ -211,10 +210,4 @@ export class StreamWatch<K extends KubernetesKind> {
 function abortedPromise(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-}
-
-function defaultKubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
-  return kc;
 }
