@@ -47,7 +47,7 @@ const scenarios: Record<string, () => Promise<object[]> | object[]> = {
   scale: () => runScale(common),
   'model-decode': () => runModelDecode(),
   'mux-fairness': () => runMuxFairness(),
-  'store-memory': () => runStoreMemory(),
+  'store-memory': () => runStoreMemory(common),
   footprint: () => runFootprint(common),
   storm: () => runStorm({ ...common, ...(seconds ? { seconds } : {}) }),
 };

@@ -6,6 +6,8 @@
  * its own speaking the line protocol of bench/peers/node/protocol.ts; its CPU and peak RSS are read
  * from /proc, so every language is measured the same way. Implementations alternate run by run.
  */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { stripTypeScriptTypes } from 'node:module';
 import { join } from 'node:path';
 import { startControlPlane } from '@kwatch/testenv';
 import { Writer } from './cluster.ts';
@@ -14,17 +16,32 @@ import { type BuiltPeer, buildPeer, peerCommand } from './peers/build.ts';
 import { cpuSeconds, peakRssMB, rssMB } from './procstat.ts';
 import { median } from './stats.ts';
 
-const IMPLS = ['kwatch', 'kwatch-store', 'client-node', 'client-go', 'kube-rs', 'python'] as const;
+const IMPLS = ['kwatch', 'kwatch-store', 'kwatch-metadata', 'client-node', 'client-go', 'kube-rs', 'python'] as const;
 type Impl = (typeof IMPLS)[number];
 
+/**
+ * A Node peer as users run their programs: its types stripped once into bench/peers/node/dist/
+ * (plain JavaScript, no TypeScript stripping in the measured process), with @kwatch/* resolved to
+ * the built packages (no source condition; build first).
+ */
+function nodePeer(file: string): [string, string[]] {
+  const dir = join(import.meta.dirname, 'peers', 'node');
+  const out = join(dir, 'dist');
+  mkdirSync(out, { recursive: true });
+  for (const name of [file, 'protocol.ts']) {
+    const js = stripTypeScriptTypes(readFileSync(join(dir, name), 'utf8')).replace(/from '\.\/(\w+)\.ts'/g, "from './$1.js'");
+    writeFileSync(join(out, name.replace(/\.ts$/, '.js')), js);
+  }
+  if (!existsSync(join(import.meta.dirname, '..', 'packages', 'watch-core', 'dist', 'index.js'))) {
+    throw new Error("the Node peers run the built packages: run pnpm -r --filter './packages/*' run build first");
+  }
+  return [process.execPath, [join(out, file.replace(/\.ts$/, '.js'))]];
+}
+
 function command(impl: Impl): [string, string[]] {
-  const node = (file: string, ...extra: string[]): [string, string[]] => [
-    process.execPath,
-    ['--conditions=@kwatch/source', join(import.meta.dirname, 'peers', 'node', file), ...extra],
-  ];
-  if (impl === 'kwatch' || impl === 'kwatch-store') return node('kwatch.ts'); // 'store' as 4th argument for the latter
-  if (impl === 'client-node') return node('client-node.ts');
-  return peerCommand(impl);
+  if (impl.startsWith('kwatch')) return nodePeer('kwatch.ts'); // 'store' or 'metadata' as 4th argument for the others
+  if (impl === 'client-node') return nodePeer('client-node.ts');
+  return peerCommand(impl as BuiltPeer);
 }
 
 interface Sample {
@@ -35,6 +52,8 @@ interface Sample {
   updatesCpuSec: number;
   peakRssMB: number;
   readyRssMB: number;
+  /** RSS right after the initial state arrived (the objects held by the peer's cache, if any). */
+  syncedRssMB: number;
 }
 
 export async function runSync(
@@ -63,7 +82,7 @@ export async function runSync(
         const peer = new PeerProcess(
           impl,
           cmd,
-          [...lead, ns, String(objects), String(updates), ...(impl === 'kwatch-store' ? ['store'] : [])],
+          [...lead, ns, String(objects), String(updates), ...(impl.startsWith('kwatch-') ? [impl.slice('kwatch-'.length)] : [])],
           {
             KUBECONFIG: cp.kubeconfigPath,
           },
@@ -78,6 +97,7 @@ export async function runSync(
           if (Number(synced) !== objects) throw new Error(`${impl} synced ${synced} of ${objects} objects`);
           const tSynced = performance.now();
           const cpuSynced = cpuSeconds(pid);
+          const syncedRss = rssMB(pid);
           version += 1;
           const v = version;
           await writer.many(updates, 16, (i) => writer.updateConfigMap(ns, i % objects, v));
@@ -93,6 +113,7 @@ export async function runSync(
             updatesCpuSec: cpuSeconds(pid) - cpuSynced,
             peakRssMB: peakRssMB(pid),
             readyRssMB: readyRss,
+            syncedRssMB: syncedRss,
           };
           samples.set(impl, [...(samples.get(impl) ?? []), sample]);
           log(
@@ -123,6 +144,7 @@ export async function runSync(
       cpuSecPer100k: Number(((m((x) => x.syncCpuSec + x.updatesCpuSec) / (objects + updates)) * 100_000).toFixed(2)),
       peakRssMB: m((x) => x.peakRssMB),
       readyRssMB: m((x) => x.readyRssMB),
+      syncedRssMB: m((x) => x.syncedRssMB),
       rounds,
     };
   });

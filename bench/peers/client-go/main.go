@@ -3,18 +3,26 @@
 // Prints `ready`, then `synced <n>` once the informer has synced, then `done <n>` after <updates>
 // modifications, then waits for stdin to close.
 //
+// Store memory mode: client-go-peer store-memory <pod|configmap> <drop-managed-fields: true|false> reads watch
+// events (JSON lines) from stdin, decodes each into its typed object as an informer does, keeps it in
+// a cache.Store (the informer's indexer), and prints the Go heap bytes per object after a GC.
+//
 // Storm benchmark mode: client-go-peer storm <namespace> starts the same informer, prints `ready`
 // and runs (never waiting for a sync: the server may never allow one) until stdin closes.
 package main
 
 import (
+	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -45,7 +53,60 @@ func storm(ns string) {
 	factory.Shutdown()
 }
 
+func heapAlloc() uint64 {
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+func storeMemory(kind string, dropManagedFields bool) {
+	store := cache.NewStore(cache.MetaNamespaceKeyFunc)
+	scanner := bufio.NewScanner(os.Stdin)
+	scanner.Buffer(make([]byte, 1<<20), 16<<20)
+	before := heapAlloc()
+	n := 0
+	for scanner.Scan() {
+		if len(scanner.Bytes()) == 0 {
+			continue
+		}
+		var event struct {
+			Type   string          `json:"type"`
+			Object json.RawMessage `json:"object"`
+		}
+		must(json.Unmarshal(scanner.Bytes(), &event))
+		var obj metav1.Object
+		if kind == "pod" {
+			pod := &corev1.Pod{}
+			must(json.Unmarshal(event.Object, pod))
+			obj = pod
+		} else {
+			cm := &corev1.ConfigMap{}
+			must(json.Unmarshal(event.Object, cm))
+			obj = cm
+		}
+		if dropManagedFields {
+			obj.SetManagedFields(nil) // what an informer's SetTransform is used for
+		}
+		must(store.Add(obj))
+		n++
+	}
+	must(scanner.Err())
+	after := heapAlloc()
+	if len(store.ListKeys()) != n {
+		must(fmt.Errorf("store lost objects"))
+	}
+	fmt.Printf("{\"objects\":%d,\"bytesPerObject\":%d}\n", n, (after-before)/uint64(n))
+	runtime.KeepAlive(store)
+}
+
+
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == "store-memory" {
+		storeMemory(os.Args[2], os.Args[3] == "true")
+		return
+	}
 	if len(os.Args) == 3 && os.Args[1] == "storm" {
 		storm(os.Args[2])
 		return

@@ -1,19 +1,17 @@
 /**
- * Sync benchmark peer: kwatch's Watcher (or, with `store` as 4th argument, a Store) over
- * ConfigMaps in one namespace. KUBECONFIG names the cluster. See protocol.ts.
+ * Sync benchmark peer: kwatch's Watcher (or, with `store` as 4th argument, a Store; with
+ * `metadata`, a metadata-only Watcher) over ConfigMaps in one namespace. KUBECONFIG names the
+ * cluster, read by kwatch itself (no @kubernetes/client-node). See protocol.ts.
  */
-import { KubeConfig } from '@kubernetes/client-node';
+import { ConfigMap } from '@kwatch/models/v1/ConfigMap';
 import { Store, Watcher } from '@kwatch/watch-core';
-// The per-kind path loads one model class; the `@kwatch/models/v1` barrel loads all of v1 (~70 MB RSS more, see docs/benchmarks.md).
-import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { args, say, waitForStdinEnd } from './protocol.ts';
 
 const { namespace, objects, updates } = args();
-const kubeConfig = new KubeConfig();
-kubeConfig.loadFromDefault();
-const watcher = new Watcher(ConfigMap, { namespace, kubeConfig });
+const mode = process.argv[5];
+const watcher = new Watcher(ConfigMap, { namespace, metadataOnly: mode === 'metadata' });
 say('ready');
-const store = process.argv[5] === 'store' ? new Store<ConfigMap>() : undefined;
+const store = mode === 'store' ? new Store<ConfigMap>() : undefined;
 let listed = 0;
 let modified = 0;
 let named = 0;
