@@ -101,7 +101,6 @@ func storeMemory(kind string, dropManagedFields bool) {
 	runtime.KeepAlive(store)
 }
 
-
 func main() {
 	if len(os.Args) == 4 && os.Args[1] == "store-memory" {
 		storeMemory(os.Args[2], os.Args[3] == "true")
