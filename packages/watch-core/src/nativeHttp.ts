@@ -1,10 +1,20 @@
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import http2 from 'node:http2';
-import https from 'node:https';
-import { isIP } from 'node:net';
-import tls from 'node:tls';
+import type * as Http from 'node:http';
+import type * as Http2 from 'node:http2';
+import type * as Https from 'node:https';
+import { createRequire } from 'node:module';
+import type * as Net from 'node:net';
+import type * as Tls from 'node:tls';
 import type { Endpoint } from './endpoint.ts';
+
+// The CommonJS modules, not their ES module namespaces: building `node:http`'s namespace reads its lazy
+// WebSocket/EventSource getters, which load Node's internal undici (~13 MB, ~30 ms) for nothing.
+const require = createRequire(import.meta.url);
+const http = require('node:http') as typeof Http;
+const http2 = require('node:http2') as typeof Http2;
+const https = require('node:https') as typeof Https;
+const { isIP } = require('node:net') as typeof Net;
+const tls = require('node:tls') as typeof Tls;
 
 /** A response whose headers arrived; `body` is pulled (backpressure) and must be consumed or destroyed. */
 export interface Response {
@@ -34,7 +44,7 @@ const IDLE_MS = 60_000;
 const MAX_POOLS = 32;
 
 interface Session {
-  readonly h2: http2.ClientHttp2Session;
+  readonly h2: Http2.ClientHttp2Session;
   active: number;
 }
 
@@ -43,7 +53,7 @@ interface Pool {
   readonly http2: boolean;
   readonly sessions: Set<Session>;
   /** The server did not offer h2 (or `http2: false`): HTTP/1.1 over a keep-alive agent. */
-  agent: http.Agent | undefined;
+  agent: Http.Agent | undefined;
   /** A connection being opened, so that a burst of requests shares it instead of opening one each. */
   connecting: Promise<Session | undefined> | undefined;
 }
@@ -79,7 +89,7 @@ function poolFor(endpoint: Endpoint, useHttp2: boolean): Pool {
   return pool;
 }
 
-function tlsOptions(e: Endpoint, url: URL): tls.ConnectionOptions {
+function tlsOptions(e: Endpoint, url: URL): Tls.ConnectionOptions {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const servername = e.servername ?? (isIP(host) ? undefined : host);
   return {
@@ -171,7 +181,7 @@ function release(s: Session): void {
   if (--s.active === 0) s.h2.unref();
 }
 
-function agentFor(pool: Pool): http.Agent {
+function agentFor(pool: Pool): Http.Agent {
   const url = new URL(pool.endpoint.server);
   if (url.protocol === 'http:') return new http.Agent({ keepAlive: true });
   const { host: _, port: __, ...options } = tlsOptions(pool.endpoint, url);
@@ -198,7 +208,7 @@ function guard(o: Outgoing, cancel: (err: Error) => void, reject: (err: unknown)
 
 function viaHttp2(session: Session, url: URL, o: Outgoing): Promise<Response> {
   return new Promise((resolve, reject) => {
-    let stream: http2.ClientHttp2Stream;
+    let stream: Http2.ClientHttp2Stream;
     try {
       stream = session.h2.request(
         { ':method': o.method, ':path': `${url.pathname}${url.search}`, ':authority': url.host, ...o.headers },
@@ -232,7 +242,7 @@ function viaHttp2(session: Session, url: URL, o: Outgoing): Promise<Response> {
   });
 }
 
-function viaHttp1(agent: http.Agent, url: URL, o: Outgoing): Promise<Response> {
+function viaHttp1(agent: Http.Agent, url: URL, o: Outgoing): Promise<Response> {
   return new Promise((resolve, reject) => {
     const send = url.protocol === 'http:' ? http.request : https.request;
     const req = send(url, { method: o.method, headers: o.headers, agent, signal: o.signal });
@@ -267,5 +277,5 @@ export async function send(endpoint: Endpoint, useHttp2: boolean, o: Outgoing): 
   if (!pool.http2) pool.agent ??= agentFor(pool);
   const session = await sessionFor(pool, o.signal);
   if (session) return viaHttp2(session, url, o);
-  return viaHttp1(pool.agent as http.Agent, url, o);
+  return viaHttp1(pool.agent as Http.Agent, url, o);
 }
