@@ -1,6 +1,6 @@
-import { KindError } from '@kwatch/watch-core';
+import { KindError, KubeClient, type KubeRequest } from '@kwatch/watch-core';
 import { describe, expect, it } from 'vitest';
-import { closeMatches, type DiscoveredResource, resolveResourceName } from '../src/index.ts';
+import { closeMatches, type DiscoveredResource, Discovery, resolveResourceName } from '../src/index.ts';
 
 const r = (
   group: string,
@@ -62,5 +62,69 @@ describe('resolveResourceName, as kubectl reads a resource name', () => {
     expect(() => resolveResourceName('deploymnets', served)).toThrow('did you mean deployments.apps?');
     expect(() => resolveResourceName('crontabs.v2.stable.example.com', served)).toThrow(/no resource/);
     expect(closeMatches('zzzzzz', served)).toEqual([]);
+  });
+});
+
+describe('Discovery on a server without aggregated discovery', () => {
+  it('reads /api/v1 and every group version of /apis, preferred versions first', async () => {
+    const answers: Record<string, unknown> = {
+      '/api': { kind: 'APIVersions', versions: ['v1'] },
+      '/apis': {
+        kind: 'APIGroupList',
+        groups: [
+          {
+            name: 'autoscaling',
+            versions: [{ version: 'v1' }, { version: 'v2' }],
+            preferredVersion: { version: 'v2' },
+          },
+        ],
+      },
+      '/api/v1': {
+        resources: [
+          { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['list', 'watch'], shortNames: ['po'] },
+          { name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] },
+        ],
+      },
+      '/apis/autoscaling/v1': {
+        resources: [
+          {
+            name: 'horizontalpodautoscalers',
+            namespaced: true,
+            kind: 'HorizontalPodAutoscaler',
+            verbs: ['watch'],
+            shortNames: ['hpa'],
+          },
+        ],
+      },
+      '/apis/autoscaling/v2': {
+        resources: [
+          {
+            name: 'horizontalpodautoscalers',
+            namespaced: true,
+            kind: 'HorizontalPodAutoscaler',
+            verbs: ['watch'],
+            shortNames: ['hpa'],
+          },
+        ],
+      },
+    };
+    const asked: string[] = [];
+    class Legacy extends KubeClient {
+      override async request<T>(req: KubeRequest): Promise<T> {
+        asked.push(req.path);
+        expect(req.signal).toBeInstanceOf(AbortSignal);
+        return answers[req.path] as T;
+      }
+    }
+    const discovery = new Discovery(new Legacy());
+    const all = await discovery.resources();
+    expect(all.map((r) => `${r.apiVersion} ${r.plural}${r.preferred ? ' (preferred)' : ''}`)).toEqual([
+      'v1 pods (preferred)',
+      'autoscaling/v2 horizontalpodautoscalers (preferred)',
+      'autoscaling/v1 horizontalpodautoscalers',
+    ]);
+    expect((await discovery.resolve('hpa')).apiVersion).toBe('autoscaling/v2');
+    expect((await discovery.resolve('po')).singular).toBe('pod');
+    expect(asked.sort()).toEqual(['/api', '/api/v1', '/apis', '/apis/autoscaling/v1', '/apis/autoscaling/v2']); // read once
   });
 });
