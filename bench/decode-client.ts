@@ -1,13 +1,16 @@
 /**
  * One client of the decode benchmark, in a process of its own:
- *   node bench/decode-client.ts <kwatch|client-node|raw> <port> <events> [consumerDelayEvery]
+ *   node bench/decode-client.ts <kwatch|kwatch-client-node-kc|client-node|raw> <port> <events> [consumerDelayEvery]
  * Prints {events, ms, cpuMs, peakRssMB}.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { Pod } from '@kwatch/models/v1';
-import { Watcher } from '@kwatch/watch-core';
+import { KubeClient, readKubeconfig, Watcher } from '@kwatch/watch-core';
 
 const [impl, port, expectedArg, slowArg] = process.argv.slice(2);
 const expected = Number(expectedArg);
@@ -37,8 +40,22 @@ async function consume(name: string | undefined): Promise<void> {
   if (slowEvery > 0 && count % slowEvery === 0) await sleep(1);
 }
 
-if (impl === 'kwatch') {
-  const watcher = new Watcher(Pod, { kubeConfig: kc, resourceVersion: '1', watchList: false });
+if (impl === 'kwatch' || impl === 'kwatch-client-node-kc') {
+  // `kwatch`: kwatch's own kubeconfig and connections (what a Watcher uses by default); the other: a
+  // client-node KubeConfig passed in (client-node's authentication, undici connections).
+  const dir = mkdtempSync(join(tmpdir(), 'kwatch-decode-'));
+  const path = join(dir, 'kubeconfig');
+  writeFileSync(
+    path,
+    JSON.stringify({
+      clusters: [{ name: 'bench', cluster: { server: url } }],
+      users: [{ name: 'bench', user: {} }],
+      contexts: [{ name: 'bench', context: { cluster: 'bench', user: 'bench' } }],
+      'current-context': 'bench',
+    }),
+  );
+  const source = impl === 'kwatch' ? { transport: new KubeClient({ kubeConfig: readKubeconfig({ path }) }) } : { kubeConfig: kc };
+  const watcher = new Watcher(Pod, { ...source, resourceVersion: '1', watchList: false });
   for await (const e of watcher.stream({ manageResourceVersion: false, quitOnTimeout: true }))
     await consume(e.object.metadata?.name);
 } else if (impl === 'client-node') {

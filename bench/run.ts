@@ -8,6 +8,7 @@ import { runDecode } from './decode.ts';
 import { runDecodeInstructions } from './decode-instructions.ts';
 import { runFootprint } from './footprint.ts';
 import { runLatency } from './latency.ts';
+import { runMetadata } from './metadata.ts';
 import { runModelDecode } from './model-decode.ts';
 import { runMuxFairness } from './mux-fairness.ts';
 import { runRecovery } from './recovery.ts';
@@ -49,6 +50,7 @@ const scenarios: Record<string, () => Promise<object[]> | object[]> = {
   'mux-fairness': () => runMuxFairness(),
   'store-memory': () => runStoreMemory(common),
   footprint: () => runFootprint(common),
+  metadata: () => runMetadata(common),
   storm: () => runStorm({ ...common, ...(seconds ? { seconds } : {}) }),
 };
 
