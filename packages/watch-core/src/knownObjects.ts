@@ -32,9 +32,10 @@ export type Diff =
  */
 export class KnownObjects {
   readonly #known = new Map<string, Known>();
-  /** Undo records of changes not committed yet: [key, value before the change]. */
-  #journal: Array<readonly [string, Known | undefined]> = [];
-  /** The sequence number of `#journal[#head]`. */
+  /** Undo records of changes not committed yet (two parallel arrays, no tuple per change): the key, and its value before. */
+  #journal: string[] = [];
+  #before: Array<Known | undefined> = [];
+  /** The sequence number of `#journal[0]`; records before `#head` are committed. */
   #base = 0;
   #head = 0;
   #seen: Set<string> | undefined;
@@ -98,11 +99,13 @@ export class KnownObjects {
     this.#head = Math.min(n, this.#journal.length);
     if (this.#head === this.#journal.length) {
       this.#base += this.#head;
-      this.#journal = [];
+      this.#journal.length = 0;
+      this.#before.length = 0;
       this.#head = 0;
     } else if (this.#head > 1024 && this.#head * 2 > this.#journal.length) {
       this.#base += this.#head;
       this.#journal = this.#journal.slice(this.#head);
+      this.#before = this.#before.slice(this.#head);
       this.#head = 0;
     }
   }
@@ -110,19 +113,22 @@ export class KnownObjects {
   /** Undoes every change not committed (received, never taken), newest first. */
   rollback(): void {
     for (let i = this.#journal.length - 1; i >= this.#head; i--) {
-      const [key, prev] = this.#journal[i] as readonly [string, Known | undefined];
+      const key = this.#journal[i] as string;
+      const prev = this.#before[i];
       if (prev) this.#known.set(key, prev);
       else this.#known.delete(key);
     }
     this.#base += this.#journal.length;
-    this.#journal = [];
+    this.#journal.length = 0;
+    this.#before.length = 0;
     this.#head = 0;
     this.#seen = undefined;
   }
 
   /** Changes one key, journaled; returns the sequence number after the change. */
   #set(key: string, value: Known | undefined): number {
-    this.#journal.push([key, this.#known.get(key)]);
+    this.#journal.push(key);
+    this.#before.push(this.#known.get(key));
     if (value) this.#known.set(key, value);
     else this.#known.delete(key);
     return this.seq;

@@ -60,6 +60,8 @@ interface Sync {
   readonly point: SyncPoint;
   /** The committed resourceVersion while the sync runs (kept until it ends). */
   readonly fromRv: string | undefined;
+  /** The position of every entry of the sync until its end (one object, shared). */
+  readonly position: Position;
   /** Get the state by paginated LIST (WatchList refused, or a WatchList attempt failed). */
   readonly viaList: boolean;
   objects: number;
@@ -188,7 +190,13 @@ export class Machine<T> {
     this.#m.known.beginRelist();
     const { watchList } = this.#c.options;
     const byList = viaList || watchList === false || (watchList === 'auto' && this.#m.watchListUnsupported);
-    const sync: Sync = { point, fromRv, viaList: byList, objects: 0 };
+    const sync: Sync = {
+      point,
+      fromRv,
+      position: { resourceVersion: fromRv, sync: point },
+      viaList: byList,
+      objects: 0,
+    };
     return byList ? { kind: 'list', sync, continueToken: undefined, free: false } : { kind: 'connect', rv: fromRv, sync };
   }
 
@@ -225,17 +233,13 @@ export class Machine<T> {
     return [entries, { kind: 'connect', rv: rv ?? state.sync.fromRv, sync: undefined }];
   }
 
-  #syncPosition(sync: Sync): Position {
-    return { resourceVersion: sync.fromRv, sync: sync.point };
-  }
-
   #pushDiffs(entries: Entry<T>[], diffs: Diff[], sync: Sync): void {
     for (const d of diffs) {
       const item: Item<T> =
         d.type === 'DELETED'
           ? tombstoneEvent(this.#tombstone(d.key, d.known))
           : (new EventClass(d.type, this.#c.decode(d.object as Record<string, unknown>), true) as WatchEvent<T>);
-      entries.push(this.#entry(item, undefined, this.#syncPosition(sync), d.seq));
+      entries.push(this.#entry(item, undefined, sync.position, d.seq));
     }
   }
 
