@@ -9,6 +9,7 @@ import { attachControlPlane, installCRD } from '@kwatch/testenv';
 import { describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { gadgetCrd } from '../../toolkit/test/fixtures/gadgetCrd.ts';
+import { main } from '../src/index.ts';
 
 const cp = attachControlPlane(inject('kwatchTestenvState'));
 const core = cp.kubeConfig.makeApiClient(CoreV1Api);
@@ -187,5 +188,43 @@ describe('the kwatch CLI against the real control plane', () => {
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
+  });
+
+  it('main() in-process takes the kubeconfig from the io env it is given and never writes process.env', async () => {
+    const writes: string[] = [];
+    const real = process.env;
+    process.env = new Proxy(real, {
+      set(target, key, value) {
+        writes.push(String(key));
+        return Reflect.set(target, key, value);
+      },
+      deleteProperty(target, key) {
+        writes.push(`delete ${String(key)}`);
+        return Reflect.deleteProperty(target, key);
+      },
+    });
+    const out: string[] = [];
+    const err: string[] = [];
+    let interrupt = (): void => {};
+    const interrupted = new Promise<void>((resolve) => {
+      interrupt = resolve;
+    });
+    try {
+      const running = main(['namespaces', '-o', 'name'], {
+        out: (l) => out.push(l),
+        err: (l) => {
+          err.push(l);
+          if (l.includes('in sync')) interrupt();
+        },
+        colour: false,
+        env: { KUBECONFIG: cp.kubeconfigPath, HOME: '/nonexistent' },
+        interrupted,
+      });
+      expect(await running).toBe(0);
+    } finally {
+      process.env = real;
+    }
+    expect(out).toContain('namespace/default');
+    expect(writes).toEqual([]);
   });
 });
