@@ -19,7 +19,17 @@ export interface WatcherConstructor {
   readonly prototype: WatcherClass<KubernetesKind, unknown>;
 }
 
-/** {@inheritDoc WatcherClass} */
+/**
+ * Watches one kind, in one namespace or all, as an async iterable of typed events — Hikaru's
+ * `Watcher`, without its ways of losing events (see the class for the whole contract). With
+ * `metadataOnly: true` its objects are {@link PartialObjectMetadata}.
+ *
+ * @example
+ * ```ts
+ * import { Pod } from '@kwatch/models/v1/Pod';
+ * for await (const we of new Watcher(Pod, { namespace: 'web' }).stream()) console.log(we.type, we.object.metadata?.name);
+ * ```
+ */
 export const Watcher = WatcherClass as WatcherConstructor;
 /** A watcher of `K` whose objects are `T` (see the {@link Watcher} value for how to make one). */
 export type Watcher<K extends KubernetesKind, T = WatchedObject<K>> = WatcherClass<K, T>;
