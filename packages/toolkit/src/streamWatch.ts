@@ -143,7 +143,6 @@ export class StreamWatch<K extends KubernetesKind> {
       }
       if (!options.leaderElection) {
         await this.#stream(signal);
-        this.#throwCulled(signal);
         return;
       }
       const { onStartedLeading, onStoppedLeading } = options.leaderElection;
@@ -171,7 +170,6 @@ export class StreamWatch<K extends KubernetesKind> {
       await abortedPromise(signal);
       await streaming;
       if (failure) throw failure;
-      this.#throwCulled(signal);
     } finally {
       await elector?.stop();
       await this.#dispatcher.drain();
@@ -192,12 +190,9 @@ export class StreamWatch<K extends KubernetesKind> {
         this.#onMarker?.({ ...(e as WatchMarker), kind });
       } else await this.#dispatcher.dispatch(e as WatchEvent<unknown>);
     }
-  }
-
-  /** With several kinds: a run that ended by itself because every kind failed ends with the first failure. */
-  #throwCulled(signal: AbortSignal): void {
-    const first = this.#mux?.culled[0];
-    if (first && !signal.aborted) throw first.error;
+    // Several kinds: the stream ends by itself once every kind failed for good; the run ends with the first failure.
+    const culled = this.#mux?.culled[0];
+    if (culled && !signal.aborted) throw culled.error;
   }
 
   /** Ends `run()` promptly (releasing the lease when leader). */
