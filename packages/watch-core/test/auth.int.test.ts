@@ -6,6 +6,8 @@
  */
 import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -199,6 +201,37 @@ describe("kwatch's kubeconfig reader on the real control plane", () => {
       kubeconfig({ token: cp.state.tokens.admin }, { 'certificate-authority': undefined, 'insecure-skip-tls-verify': true }),
     );
     await insecure.request({ path: '/api', signal: AbortSignal.timeout(5000) });
+  });
+
+  it('proxy-url: requests tunnel through an HTTP CONNECT proxy (undici, loaded for it)', async () => {
+    const tunnels: string[] = [];
+    const proxyServer = createHttpServer();
+    proxyServer.on('connect', (req, client: Socket, head: Buffer) => {
+      tunnels.push(req.url ?? '');
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((r) => proxyServer.listen(0, '127.0.0.1', r));
+    try {
+      const proxyUrl = `http://127.0.0.1:${(proxyServer.address() as { port: number }).port}`;
+      const client = clientFor(kubeconfig({ token: cp.state.tokens.admin }, { 'proxy-url': proxyUrl }));
+      const list = await client.request<{ items: unknown[] }>({
+        path: '/api/v1/namespaces',
+        signal: AbortSignal.timeout(10_000),
+      });
+      expect(list.items.length).toBeGreaterThan(0);
+      expect(tunnels).toEqual([new URL(cp.server).host]);
+    } finally {
+      proxyServer.closeAllConnections();
+      proxyServer.close();
+    }
   });
 
   it('in-cluster: KUBERNETES_SERVICE_HOST/PORT, the service account token file and CA', async () => {
