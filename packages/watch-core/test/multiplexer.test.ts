@@ -2,7 +2,7 @@
 import { ConfigMap, Secret } from '@kwatch/models/v1';
 import { SimulatedApiServer } from '@kwatch/testenv';
 import { describe, expect, it } from 'vitest';
-import { apiErrorFrom, type KwatchError, MultiplexingWatcher, Watcher } from '../src/index.ts';
+import { apiErrorFrom, type Culled, type KwatchError, MultiplexingWatcher, Watcher } from '../src/index.ts';
 
 function server(): SimulatedApiServer {
   const sim = new SimulatedApiServer({ errorFactory: apiErrorFrom });
@@ -55,11 +55,11 @@ describe('MultiplexingWatcher exceptionCallback', () => {
     }
     expect(got).toEqual(['Secret s']);
     expect(mux.culled).toHaveLength(1);
-    const [culled] = mux.culled;
-    expect(culled?.watcher).toBe(failing);
-    expect((culled?.error as KwatchError).code).toBe('FORBIDDEN');
-    expect((culled?.callbackError as Error).message).toBe('the callback broke');
-    expect(culledSeen).toEqual([culled?.error]);
+    const culled = mux.culled[0] as Culled;
+    expect(culled.watcher).toBe(failing);
+    expect((culled.error as KwatchError).code).toBe('FORBIDDEN');
+    expect((culled.callbackError as Error).message).toBe('the callback broke');
+    expect(culledSeen).toEqual([culled.error]);
     expect(mux.watchers()).toEqual([healthy]);
   });
 
