@@ -8,14 +8,10 @@ import { Watcher as WatcherClass } from './watcher.ts';
  * {@link PartialObjectMetadata}, otherwise the kind's own objects.
  */
 export interface WatcherConstructor {
-  new <K extends KubernetesKind>(
+  new <K extends KubernetesKind, const O extends WatcherOptions<K> = WatcherOptions<K>>(
     kind: K & CheckWatchable<K>,
-    options: WatcherOptions<K> & { readonly metadataOnly: true },
-  ): WatcherClass<K, PartialObjectMetadata>;
-  new <K extends KubernetesKind, T = WatchedObject<K>>(
-    kind: K & CheckWatchable<K>,
-    options?: WatcherOptions<K>,
-  ): WatcherClass<K, T>;
+    options?: O & WatcherOptions<K>,
+  ): WatcherClass<K, O extends { readonly metadataOnly: true } ? PartialObjectMetadata : WatchedObject<K>>;
   readonly prototype: WatcherClass<KubernetesKind, unknown>;
 }
 

@@ -25,6 +25,11 @@ describe('metadata-only watches: the IDE says what the objects are', () => {
     new Watcher(Pod, { metadataOnly: true, namespace: 1 });
   });
 
+  it('a subclass of Watcher keeps the kind and the objects', () => {
+    class PodWatcher extends Watcher<typeof Pod> {}
+    expectTypeOf(new PodWatcher(Pod).stream()).toEqualTypeOf<ReturnType<Watcher<typeof Pod, Pod>['stream']>>();
+  });
+
   it('a multiplexer and a Store carry the type', async () => {
     const mux = new MultiplexingWatcher({
       watchers: [new Watcher(Pod, { metadataOnly: true }), new Watcher(ConfigMap)],
