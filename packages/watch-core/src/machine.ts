@@ -125,7 +125,6 @@ export class Machine<T> {
   readonly #c: MachineConfig<T>;
   readonly #m: Memory;
   readonly #path: string;
-  #unauthorizedRetried = false;
 
   constructor(config: MachineConfig<T>, memory: Memory) {
     this.#c = config;
@@ -274,7 +273,6 @@ export class Machine<T> {
     const body = await this.#c.transport.openStream(this.#path, q, this.#c.signal, acceptFor(this.#c.options, 'watch'));
     const counters = this.#m.counters;
     if (counters.connects++ > 0) counters.reconnects += 1;
-    this.#unauthorizedRetried = false;
     const hook = safely(this.#c.options.hooks.connected, {
       resourceVersion: sync ? sync.point.notOlderThan : state.rv,
       reconnects: counters.reconnects,
@@ -431,11 +429,8 @@ export class Machine<T> {
         return [entries, this.#startSync(sync.point, sync.fromRv, true)];
       }
     }
-    if (error.code === 'UNAUTHORIZED' && !this.#unauthorizedRetried) {
-      // Credentials may have rotated: the next request asks the KubeConfig again. Once, paced.
-      this.#unauthorizedRetried = true;
-      return [entries, this.#retryOf(state)];
-    }
+    // 401: the client has already asked for credentials again where they can change (exec plugin, token
+    // file, a client-node KubeConfig) and retried once; one place decides that, so UNAUTHORIZED is final here.
     if (!error.retryable) return [entries, { kind: 'fatal', error }];
     return this.#retryAfter(error, entries, this.#retryOf(state));
   }

@@ -358,13 +358,11 @@ describe('the watcher state machine', () => {
     expect(state).toMatchObject({ kind: 'backoff', delayMs: 7000 });
   });
 
-  it('401 retries at once with fresh credentials, once; 403 is fatal', async () => {
-    const unauthorized = () => apiErrorFrom(401, { kind: 'Status', code: 401, reason: 'Unauthorized' }, 'GET x');
-    const { machine } = setup([{ error: unauthorized() }, { error: unauthorized() }], {}, at('5'));
-    let [, state] = await machine.step(connect);
-    expect(state).toEqual(connect);
-    [, state] = await machine.step(state);
-    expect(state).toMatchObject({ kind: 'fatal', error: { code: 'UNAUTHORIZED' } });
+  it('401 and 403 are fatal here: re-authentication is the client's (it retries once with fresh credentials)', async () => {
+    const unauthorized = apiErrorFrom(401, { kind: 'Status', code: 401, reason: 'Unauthorized' }, 'GET x');
+    const { machine, transport } = setup([{ error: unauthorized }], {}, at('5'));
+    expect((await machine.step(connect))[1]).toMatchObject({ kind: 'fatal', error: { code: 'UNAUTHORIZED' } });
+    expect(transport.requests).toHaveLength(1);
     const forbidden = setup([{ error: apiErrorFrom(403, undefined, 'GET x') }], {}, at('5'));
     expect((await forbidden.machine.step(connect))[1]).toMatchObject({ kind: 'fatal' });
   });
