@@ -358,7 +358,7 @@ describe('the watcher state machine', () => {
     expect(state).toMatchObject({ kind: 'backoff', delayMs: 7000 });
   });
 
-  it('401 and 403 are fatal here: re-authentication is the client's (it retries once with fresh credentials)', async () => {
+  it('401 and 403 are fatal here: re-authentication is done by the client (it retries once with fresh credentials)', async () => {
     const unauthorized = apiErrorFrom(401, { kind: 'Status', code: 401, reason: 'Unauthorized' }, 'GET x');
     const { machine, transport } = setup([{ error: unauthorized }], {}, at('5'));
     expect((await machine.step(connect))[1]).toMatchObject({ kind: 'fatal', error: { code: 'UNAUTHORIZED' } });
