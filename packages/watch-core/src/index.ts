@@ -51,6 +51,7 @@ export {
 export { type ConnectLimiter, DEFAULTS, type StreamOptions, type WatcherHooks, type WatcherOptions } from './options.ts';
 export { PACING } from './pacer.ts';
 export type { PartialObjectMetadata } from './partialObjectMetadata.ts';
-export { dropManagedFields, Store, type StoreOptions } from './store.ts';
+export { dropManagedFields, Store, type StoreChange, type StoreEventsOptions, type StoreOptions } from './store.ts';
+export type { IndexFunc } from './storeIndex.ts';
 export { kubeConfigTransport, type StreamBody, type WatchTransport } from './transport.ts';
 export { Watcher, type WatcherConstructor } from './watcherConstructor.ts';
