@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   ABORTED: { class: 'KwatchError', retryable: false },
   ALREADY_STREAMING: { class: 'KwatchError', retryable: false },
   TIMEOUT: { class: 'KwatchError', retryable: false },
+  /** A shared watch's subscriber fell more than its queue bound behind: it is resynced from the store (the reason of that `RESYNC`). */
+  SUBSCRIBER_OVERFLOW: { class: 'KwatchError', retryable: true },
 } as const satisfies Record<string, { class: string; retryable: boolean }>;
 
 /** Stable codes of every kwatch error; match on these, not on messages. */

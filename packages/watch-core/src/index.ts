@@ -28,6 +28,14 @@ export {
 } from './events.ts';
 export type { WatcherHealth } from './health.ts';
 export { type WaitUntilOptions, waitUntil, watchSingle } from './helpers.ts';
+export {
+  InformerFactory,
+  type InformerFactoryOptions,
+  type InformerOptions,
+  type InformerStreamOptions,
+  type SharedWatcherOptions,
+  type SharedWatchInfo,
+} from './informers.ts';
 export { loadDefaultKubeConfig } from './kubeconfig.ts';
 export {
   type ExecConfig,
@@ -51,6 +59,7 @@ export {
 export { type ConnectLimiter, DEFAULTS, type StreamOptions, type WatcherHooks, type WatcherOptions } from './options.ts';
 export { PACING } from './pacer.ts';
 export type { PartialObjectMetadata } from './partialObjectMetadata.ts';
+export { SharedStore } from './sharedStore.ts';
 export { dropManagedFields, Store, type StoreChange, type StoreEventsOptions, type StoreOptions } from './store.ts';
 export type { IndexFunc } from './storeIndex.ts';
 export { kubeConfigTransport, type StreamBody, type WatchTransport } from './transport.ts';
