@@ -56,9 +56,17 @@ export {
   type MultiplexingWatcherConstructor,
   type MultiplexingWatcherOptions,
 } from './multiplexer.ts';
-export { type ConnectLimiter, DEFAULTS, type StreamOptions, type WatcherHooks, type WatcherOptions } from './options.ts';
+export {
+  type ConnectLimiter,
+  DEFAULTS,
+  type ResumeStore,
+  type StreamOptions,
+  type WatcherHooks,
+  type WatcherOptions,
+} from './options.ts';
 export { PACING } from './pacer.ts';
 export type { PartialObjectMetadata } from './partialObjectMetadata.ts';
+export { fileResume, RESUME_SAVE_INTERVAL_MS } from './resume.ts';
 export { SharedStore } from './sharedStore.ts';
 export { dropManagedFields, Store, type StoreChange, type StoreEventsOptions, type StoreOptions } from './store.ts';
 export type { IndexFunc } from './storeIndex.ts';

@@ -133,6 +133,29 @@ export interface StreamOptions {
    * Default: none (run at once).
    */
   readonly connectLimiter?: ConnectLimiter;
+  /**
+   * Resume across process restarts: the resourceVersion is loaded before the stream starts (a
+   * watcher that has no position of its own starts after it) and saved from what the consumer took —
+   * events and bookmarks — at most once a second and when the stream ends. A 410 on the loaded
+   * version relists: `RESYNC` (with markers), every current object as a synthetic ADDED, `SYNCED`.
+   * Managed streams of a `Watcher` only; `fileResume(path)` keeps it in a file. Default: none.
+   */
+  readonly resume?: ResumeStore;
+}
+
+/**
+ * Where a stream's resourceVersion is kept across restarts (see {@link StreamOptions.resume}).
+ *
+ * @example
+ * ```ts
+ * const resume: ResumeStore = { load: async () => redis.get('rv') ?? undefined, save: async (rv) => void redis.set('rv', rv) };
+ * ```
+ */
+export interface ResumeStore {
+  /** The saved resourceVersion, or `undefined` when none was saved. */
+  load(): Promise<string | undefined>;
+  /** Keeps `resourceVersion` (called at most once a second, one call at a time). */
+  save(resourceVersion: string): Promise<void>;
 }
 
 /** See {@link StreamOptions.connectLimiter}. It must honour `signal` (give up waiting when it aborts). */
@@ -204,6 +227,12 @@ const StreamOptionsSchema = z.strictObject({
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'an AbortSignal').optional(),
   markers: z.boolean(expect('true or false')).optional(),
   connectLimiter: z.custom<ConnectLimiter>((v) => typeof v === 'function', 'a function').optional(),
+  resume: z
+    .custom<ResumeStore>(
+      (v) => typeof (v as ResumeStore)?.load === 'function' && typeof (v as ResumeStore)?.save === 'function',
+      'an object with load() and save()',
+    )
+    .optional(),
 });
 
 function show(value: unknown): string {

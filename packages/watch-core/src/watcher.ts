@@ -24,6 +24,7 @@ import {
 } from './options.ts';
 import { Pacer } from './pacer.ts';
 import { asPartialObjectMetadata } from './partialObjectMetadata.ts';
+import { resumed } from './resume.ts';
 import type { WatchTransport } from './transport.ts';
 
 /** Runs the transport's requests through the limiter, when there is one. */
@@ -245,6 +246,7 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
   stream(options?: StreamOptions): AsyncGenerator<WatchEvent<T>, void, undefined>;
   stream(options: StreamOptions = {}): AsyncGenerator<WatchEvent<T> | WatchMarker, void, undefined> {
     resolveStreamOptions(options);
+    if (options.resume) return resumed<T>(this, options, options.resume, this.#clock);
     return this.#deliver(this[openSession](options));
   }
 

@@ -1,0 +1,100 @@
+// stream({ resume }) against the in-process SimulatedApiServer, and fileResume.
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigMap } from '@kwatch/models/v1';
+import { SimulatedApiServer } from '@kwatch/testenv';
+import { describe, expect, it } from 'vitest';
+import { apiErrorFrom, fileResume, isMarker, type ResumeStore, Watcher } from '../src/index.ts';
+
+function memory(initial?: string): ResumeStore & { saves: string[] } {
+  const saves: string[] = [];
+  return {
+    saves,
+    load: async () => initial,
+    save: async (rv) => {
+      saves.push(rv);
+    },
+  };
+}
+function server(): SimulatedApiServer {
+  const sim = new SimulatedApiServer({ errorFactory: apiErrorFrom });
+  sim.create('configmaps', { metadata: { name: 'a', namespace: 'ns' } });
+  sim.create('configmaps', { metadata: { name: 'b', namespace: 'ns' } });
+  return sim;
+}
+async function take(stream: AsyncIterable<unknown>, n: number): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of stream as AsyncIterable<{
+    type: string;
+    synthetic?: boolean;
+    object?: { metadata?: { name?: string } };
+  }>) {
+    out.push(isMarker(e as never) ? e.type : `${e.type}${e.synthetic ? '*' : ''} ${e.object?.metadata?.name}`);
+    if (out.length === n) break;
+  }
+  return out;
+}
+
+describe('stream({ resume })', () => {
+  it('nothing saved: the initial state, then the position is saved when the stream ends', async () => {
+    const sim = server();
+    const resume = memory();
+    const w = new Watcher(ConfigMap, { namespace: 'ns', transport: sim });
+    expect(await take(w.stream({ resume, markers: true }), 3)).toEqual(['ADDED* a', 'ADDED* b', 'SYNCED']);
+    expect(resume.saves.at(-1)).toBe(sim.resourceVersion);
+  });
+
+  it('a loaded version: a new watcher starts after it, and saves what it took', async () => {
+    const sim = server();
+    const rv = sim.resourceVersion;
+    sim.create('configmaps', { metadata: { name: 'c', namespace: 'ns' } });
+    sim.delete('configmaps', 'ns/a');
+    const resume = memory(rv);
+    const w = new Watcher(ConfigMap, { namespace: 'ns', transport: sim });
+    expect(await take(w.stream({ resume }), 2)).toEqual(['ADDED c', 'DELETED a']);
+    expect(resume.saves.at(-1)).toBe(sim.resourceVersion); // at most one save a second, and one at the end
+    expect(resume.saves.length).toBeLessThanOrEqual(2);
+    expect(new URLSearchParams(sim.requests[0]?.query).get('resourceVersion')).toBe(rv);
+  });
+
+  it('410 on the loaded version: RESYNC, every current object as a synthetic ADDED, SYNCED, then live', async () => {
+    const sim = server();
+    const rv = sim.resourceVersion;
+    sim.create('configmaps', { metadata: { name: 'c', namespace: 'ns' } });
+    sim.delete('configmaps', 'ns/a');
+    sim.compact();
+    const w = new Watcher(ConfigMap, { namespace: 'ns', transport: sim, backoff: { initialMs: 1, maxMs: 1 } });
+    const stream = w.stream({ resume: memory(rv), markers: true });
+    expect(await take(stream, 4)).toEqual(['RESYNC', 'ADDED* b', 'ADDED* c', 'SYNCED']);
+  });
+
+  it('a save that rejects ends the stream with its error; resume on an unmanaged stream is refused', async () => {
+    const sim = server();
+    const boom = new Error('disk full');
+    const w = new Watcher(ConfigMap, { namespace: 'ns', transport: sim });
+    const failing: ResumeStore = { load: async () => undefined, save: async () => Promise.reject(boom) };
+    await expect(take(w.stream({ resume: failing, markers: true }), 3)).rejects.toBe(boom);
+    await expect(take(w.stream({ resume: memory(), manageResourceVersion: false }), 1)).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+    });
+    expect(() => w.stream({ resume: {} as never })).toThrow(/load\(\) and save\(\)/);
+  });
+});
+
+describe('fileResume', () => {
+  it('missing or empty: none; saves atomically (no temporary file left), loads what was saved', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kw-resume-'));
+    const path = join(dir, 'rv');
+    const r = fileResume(path);
+    expect(await r.load()).toBeUndefined();
+    writeFileSync(path, '');
+    expect(await r.load()).toBeUndefined();
+    await r.save('123');
+    await r.save('456');
+    expect(await r.load()).toBe('456');
+    expect(readFileSync(path, 'utf8')).toBe('456\n');
+    expect(readdirSync(dir)).toEqual(['rv']);
+    expect(() => fileResume('')).toThrow(/non-empty string/);
+  });
+});
