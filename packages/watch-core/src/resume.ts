@@ -5,7 +5,14 @@ import { KwatchError } from './errors.ts';
 import type { WatchEvent, WatchMarker } from './events.ts';
 import type { ResumeStore, StreamOptions } from './options.ts';
 
-/** At most one save per this many ms (and one when the stream ends). */
+/**
+ * A resumed stream saves at most once per this many ms (and once when it ends).
+ *
+ * @example
+ * ```ts
+ * console.log(`a crash replays at most ${RESUME_SAVE_INTERVAL_MS} ms of taken events`);
+ * ```
+ */
 export const RESUME_SAVE_INTERVAL_MS = 1000;
 
 /** What resuming needs of a watcher. */

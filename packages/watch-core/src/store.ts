@@ -3,7 +3,14 @@ import { type CatchUp, DEFAULT_QUEUE_BOUND, Feed } from './feed.ts';
 import { keyOf } from './knownObjects.ts';
 import { Indexes, type IndexFunc } from './storeIndex.ts';
 
-/** Options of {@link Store}. */
+/**
+ * Options of {@link Store}.
+ *
+ * @example
+ * ```ts
+ * new Store<Pod>({ transform: dropManagedFields });
+ * ```
+ */
 export interface StoreOptions<T, S> {
   /**
    * Turns each object into what is kept, e.g. without `metadata.managedFields` to save memory.
@@ -29,7 +36,14 @@ export type StoreChange<S> =
   | { readonly type: 'MODIFIED'; readonly object: S; readonly old: S; readonly synthetic: boolean }
   | { readonly type: 'DELETED'; readonly object: S; readonly old: S; readonly synthetic: boolean };
 
-/** Options of {@link Store.events}. */
+/**
+ * Options of {@link Store.events}.
+ *
+ * @example
+ * ```ts
+ * store.events({ signal: AbortSignal.timeout(60_000), bufferSize: 256 });
+ * ```
+ */
 export interface StoreEventsOptions {
   /** Ends the iteration when aborted. Default: none. */
   readonly signal?: AbortSignal;
