@@ -213,7 +213,8 @@ export class Store<T extends Keyed, S extends Keyed = T> {
    * `OnUpdate(old, new)`). A resync's changes come when it is applied (at `SYNCED`). Each iteration
    * has its own bounded queue (`bufferSize`); one that falls behind gets the net difference instead
    * of the dropped changes (see {@link StoreEventsOptions.bufferSize}), so the store never waits for it.
-   * Subscribed when called, not at the first pull: `const ev = store.events(); store.list()` misses nothing.
+   * Subscribed when called, not at the first pull: `const ev = store.events(); store.list()` misses nothing;
+   * `break`, `return()` or the `signal` (also before the first pull) unsubscribe.
    *
    * @example
    * ```ts
@@ -225,12 +226,19 @@ export class Store<T extends Keyed, S extends Keyed = T> {
   events(options: StoreEventsOptions = {}): AsyncGenerator<StoreChange<S>, void, undefined> {
     const feed = new Feed<StoreChange<S>, S>(options.bufferSize ?? DEFAULT_QUEUE_BOUND, (c) => this.#catchUp(c));
     this.#feeds.add(feed);
-    const feeds = this.#feeds;
+    const { signal } = options;
+    const leave = (): void => {
+      signal?.removeEventListener('abort', leave);
+      this.#feeds.delete(feed);
+    };
+    // Also when the iteration is never pulled: an abort unsubscribes.
+    signal?.addEventListener('abort', leave, { once: true });
+    if (signal?.aborted) leave();
     return (async function* () {
       try {
-        yield* feed.iterate(options.signal);
+        yield* feed.iterate(signal);
       } finally {
-        feeds.delete(feed);
+        leave();
       }
     })();
   }
