@@ -46,6 +46,7 @@ export {
   readKubeconfig,
 } from './kubeconfigFile.ts';
 export { DEFAULT_MAX_LINE_BYTES, LineSplitter, parseWatchLine, type RawWatchEvent } from './lineDecoder.ts';
+export { METRICS, type MetricsOptions } from './metrics.ts';
 export {
   type Culled,
   type ExceptionCallback,

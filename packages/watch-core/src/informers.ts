@@ -8,10 +8,11 @@ import {
   type WatchedObject,
 } from '@kwatch/models';
 import { KubeClient } from './client.ts';
-import type { Clock } from './clock.ts';
+import { type Clock, systemClock } from './clock.ts';
 import type { WatchEvent, WatchMarker } from './events.ts';
 import { DEFAULT_QUEUE_BOUND } from './feed.ts';
 import type { WatcherHealth } from './health.ts';
+import { type MetricsOptions, type ObservedWatch, observeInformers, watchAttributes } from './metrics.ts';
 import type { WatcherOptions } from './options.ts';
 import type { PartialObjectMetadata } from './partialObjectMetadata.ts';
 import { SharedStore } from './sharedStore.ts';
@@ -38,6 +39,7 @@ export type SharedWatcherOptions = Omit<
   | 'transport'
   | 'signal'
   | 'clock'
+  | 'metrics'
 >;
 
 /**
@@ -62,6 +64,13 @@ export interface InformerFactoryOptions {
   readonly bufferSize?: number;
   /** Options of every watcher (timeouts, backoff, hooks, …). Default: the watcher defaults. */
   readonly watcherOptions?: SharedWatcherOptions;
+  /**
+   * OpenTelemetry instruments on your `Meter`: those of every shared watcher (events, reconnects,
+   * relists, 410s, bookmarks, errors, lag), and per shared watch the store size, subscribers, the
+   * deepest subscriber queue, the last event's age and overflows. Labels: `kind`, and `namespace`
+   * with `namespaceLabel`. Default: none.
+   */
+  readonly metrics?: MetricsOptions;
   /** Testing seam: the clock of watchers and the grace period. Default: the system clock. */
   readonly clock?: Clock;
 }
@@ -144,6 +153,7 @@ export class InformerFactory {
   readonly #options: InformerFactoryOptions;
   readonly #watches = new Map<string, SharedWatch<never>>();
   #transport: WatchTransport | undefined;
+  #metrics: ReturnType<typeof observeInformers> | undefined;
 
   constructor(options: InformerFactoryOptions = {}) {
     const { graceMs, bufferSize } = options;
@@ -152,6 +162,19 @@ export class InformerFactory {
     }
     checkBound(bufferSize);
     this.#options = options;
+    const { metrics } = options;
+    if (metrics) {
+      const now = (): number => (options.clock ?? systemClock).now();
+      const observed = (): ObservedWatch[] =>
+        [...this.#watches.values()].map((w) => ({
+          attributes: watchAttributes(metrics, w.watcher.target.info.kind, w.watcher.target.namespace),
+          storeObjects: w.store.size,
+          subscribers: w.holders,
+          maxQueueDepth: w.maxQueueDepth,
+          lastEventAt: w.watcher.health().lastEventAt,
+        }));
+      this.#metrics = observeInformers(metrics, observed, now);
+    }
   }
 
   /**
@@ -241,6 +264,7 @@ export class InformerFactory {
       ...(labelSelector !== undefined && { labelSelector }),
       ...(fieldSelector !== undefined && { fieldSelector }),
       ...(metadataOnly !== undefined && { metadataOnly }),
+      ...(this.#options.metrics && { metrics: this.#options.metrics }),
       transport: this.#transportFor(),
       ...(this.#options.clock && { clock: this.#options.clock }),
     }) as unknown as Watcher<never, never>;
@@ -256,6 +280,7 @@ export class InformerFactory {
       graceMs: this.#options.graceMs ?? 3000,
       bufferSize: this.#options.bufferSize ?? DEFAULT_QUEUE_BOUND,
       clock: this.#options.clock,
+      onOverflow: overflowCounter(this.#metrics, this.#options.metrics, watcher),
       onEnd: () => {
         if (this.#watches.get(key) === watch) this.#watches.delete(key);
       },
@@ -270,6 +295,17 @@ export class InformerFactory {
       new KubeClient({ kubeConfig: this.#options.kubeConfig, http2: this.#options.watcherOptions?.http2 ?? true });
     return this.#transport;
   }
+}
+
+/** Counts a subscriber's overflow, when there are metrics. */
+function overflowCounter(
+  m: ReturnType<typeof observeInformers> | undefined,
+  options: MetricsOptions | undefined,
+  watcher: Watcher<never, never>,
+): (() => void) | undefined {
+  if (!m || !options) return undefined;
+  const attributes = watchAttributes(options, watcher.target.info.kind, watcher.target.namespace);
+  return () => m.overflows.add(1, attributes);
 }
 
 function checkBound(bufferSize: unknown): void {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { BackoffOptions } from './backoff.ts';
 import type { Clock } from './clock.ts';
 import type { KwatchError as KwatchErrorType } from './errors.ts';
+import type { MetricsOptions } from './metrics.ts';
 import type { WatchTransport } from './transport.ts';
 
 /**
@@ -108,6 +109,11 @@ export interface WatcherOptions<K> {
   readonly metadataOnly?: boolean;
   /** Lifecycle hooks. Default: none. */
   readonly hooks?: WatcherHooks;
+  /**
+   * OpenTelemetry instruments (events by type, reconnects, relists, 410s, bookmarks, errors, lag), on
+   * your `Meter`; `namespaceLabel` adds a namespace label. Default: none (nothing recorded).
+   */
+  readonly metrics?: MetricsOptions;
   /** Testing seam: the transport. Default: the kubeConfig's. */
   readonly transport?: WatchTransport;
   /** Testing seam: the clock. Default: the system clock. */
@@ -214,6 +220,15 @@ const WatcherOptionsSchema = z.strictObject({
         ]),
       ),
     )
+    .optional(),
+  metrics: z
+    .strictObject({
+      meter: z.custom<MetricsOptions['meter']>(
+        (v) => typeof (v as MetricsOptions['meter'])?.createCounter === 'function',
+        'an OpenTelemetry Meter',
+      ),
+      namespaceLabel: z.boolean(expect('true or false')).optional(),
+    })
     .optional(),
   transport: z
     .custom<WatchTransport>((v) => typeof (v as WatchTransport)?.openStream === 'function', 'a WatchTransport')

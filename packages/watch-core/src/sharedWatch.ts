@@ -31,6 +31,8 @@ export interface SharedWatchConfig {
   readonly clock: Clock | undefined;
   /** Called once when the watch ended (stopped after the grace period, or failed). */
   readonly onEnd: () => void;
+  /** Called when a stream subscriber overflowed its queue and is resynced from the store (for metrics). */
+  readonly onOverflow?: (() => void) | undefined;
 }
 
 /**
@@ -68,6 +70,13 @@ export class SharedWatch<T extends Keyed> {
   /** Holders: store handles and streams. */
   get holders(): number {
     return this.#holders;
+  }
+
+  /** Items queued for the slowest stream subscriber (0 without any). */
+  get maxQueueDepth(): number {
+    let max = 0;
+    for (const s of this.#subscribers) max = Math.max(max, s.feed.depth);
+    return max;
   }
 
   /** True once it stopped or failed; the factory then starts a new one for new subscribers. */
@@ -194,6 +203,7 @@ export class SharedWatch<T extends Keyed> {
       if (markers && ready) out.push({ type: 'SYNCED', initial: true, resourceVersion });
       return out;
     }
+    this.#config.onOverflow?.();
     if (markers && ready) {
       const reason = new KwatchError(
         'SUBSCRIBER_OVERFLOW',

@@ -14,6 +14,7 @@ import type { ObjectEvent, WatchEvent, WatchMarker } from './events.ts';
 import { healthOf, type WatcherHealth } from './health.ts';
 import { KnownObjects } from './knownObjects.ts';
 import { type Entry, type Item, Machine, type Memory, type State } from './machine.ts';
+import { WatchRecorder, watchAttributes } from './metrics.ts';
 import {
   type ConnectLimiter,
   type ResolvedWatcherOptions,
@@ -115,12 +116,20 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
   #transport: WatchTransport | undefined;
   #active: Active | undefined;
   #ended: 'idle' | 'stopped' | 'failed' = 'idle';
+  readonly #recorder: WatchRecorder | undefined;
 
   constructor(kind: K & CheckWatchable<K>, options: WatcherOptions<K> = {}) {
-    this.#resolved = resolveWatcherOptions(options as WatcherOptions<unknown>);
+    const resolved = resolveWatcherOptions(options as WatcherOptions<unknown>);
     this.target = watchTarget(kind, { namespace: options.namespace }) as unknown as WatchTarget<T>;
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
+    const { metrics } = options;
+    if (metrics) {
+      const attributes = watchAttributes(metrics, this.target.info.kind, this.target.namespace);
+      const recorder = new WatchRecorder(metrics, attributes, () => this.#clock.now());
+      this.#recorder = recorder;
+      this.#resolved = { ...resolved, hooks: recorder.hooks(resolved.hooks) };
+    } else this.#resolved = resolved;
     const rv = options.resourceVersion;
     this.#memory = {
       position:
@@ -357,6 +366,7 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
         if (entry.position) memory.position = entry.position;
         memory.known.commit(entry.seq);
         entry.hook?.();
+        if (entry.item) self.#recorder?.taken(entry.item);
         return entry.item;
       },
     };
