@@ -2,8 +2,9 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setImmediate as turn } from 'node:timers/promises';
 import { ConfigMap } from '@kwatch/models/v1';
-import { SimulatedApiServer } from '@kwatch/testenv';
+import { ManualClock, SimulatedApiServer } from '@kwatch/testenv';
 import { describe, expect, it } from 'vitest';
 import { apiErrorFrom, fileResume, isMarker, type ResumeStore, Watcher } from '../src/index.ts';
 
@@ -56,6 +57,33 @@ describe('stream({ resume })', () => {
     expect(resume.saves.at(-1)).toBe(sim.resourceVersion); // at most one save a second, and one at the end
     expect(resume.saves.length).toBeLessThanOrEqual(2);
     expect(new URLSearchParams(sim.requests[0]?.query).get('resourceVersion')).toBe(rv);
+  });
+
+  it('bookmarks are saved too (no item is yielded for them): within a second, while the consumer waits', async () => {
+    const clock = new ManualClock();
+    const sim = new SimulatedApiServer({ clock, errorFactory: apiErrorFrom, bookmarkIntervalMs: 5_000 });
+    sim.create('configmaps', { metadata: { name: 'a', namespace: 'ns' } });
+    const resume = memory();
+    const w = new Watcher(ConfigMap, { namespace: 'ns', transport: sim, clock });
+    const stream = w.stream({ resume, markers: true });
+    expect((await stream.next()).value).toMatchObject({ type: 'ADDED' });
+    expect((await stream.next()).value).toMatchObject({ type: 'SYNCED' });
+    const waiting = stream.next(); // the consumer waits for the next change
+    const settle = async () => {
+      for (let i = 0; i < 20; i++) await turn();
+    };
+    await settle();
+    const before = w.currentResourceVersion();
+    sim.create('configmaps', { metadata: { name: 'elsewhere', namespace: 'other' } }); // moves the resourceVersion only
+    clock.advance(5_000); // a BOOKMARK
+    await settle();
+    expect(w.currentResourceVersion()).toBe(sim.resourceVersion);
+    expect(w.currentResourceVersion()).not.toBe(before);
+    clock.advance(1_000); // the save timer
+    await settle();
+    expect(resume.saves.at(-1)).toBe(sim.resourceVersion);
+    w.stop();
+    await waiting;
   });
 
   it('410 on the loaded version: RESYNC, every current object as a synthetic ADDED, SYNCED, then live', async () => {
