@@ -1,5 +1,6 @@
 // One footprint measurement in a fresh process (plain JavaScript: no type stripping to pay for).
-// Run without --conditions, so @kwatch/* resolve to their built dist/ as a user's install does.
+// bench/footprint.ts copies it into a scratch project with the packed tarballs npm-installed, and runs it there
+// without --conditions, so @kwatch/* resolve to the installed packages' dist/ as in a user's project.
 // Prints one JSON line { atMs, rssMB } at the moment measured (atMs: since the process started), then exits.
 import { readFileSync } from 'node:fs';
 

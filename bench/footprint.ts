@@ -2,24 +2,25 @@
  * footprint: what starting kwatch costs a process, beside bare Node and client-node — importing
  * @kwatch/watch-core, printing the first event of one ConfigMap on the real control plane, and
  * `kwatch --help` (with `kubectl --help` for reference). Each measurement is a fresh process
- * running the *built* packages (dist/, resolved as a user's install resolves them: no source
- * condition; build first with `pnpm -r --filter './packages/*' run build`).
+ * running the *packed* packages as a user installs them: every package is `pnpm pack`ed and the
+ * tarballs `npm install`ed into a scratch project outside the workspace (scripts/packed.ts, shared
+ * with `pnpm test:packed`), where the child script and the installed `kwatch` bin run. Build first
+ * with `pnpm -r --filter './packages/*' run build` (the tarballs carry dist/).
  *
  * Per row: `wallMs` from spawn to exit (what a script loop pays), `atMs` inside the process up to
  * the moment measured, `rssMB` the peak RSS at that moment (VmHWM), `maxRssMB` the peak through
  * exit (GNU time), `addedMB` the `rssMB` above bare Node's. Medians of `rounds`, modes alternating.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startControlPlane } from '@kwatch/testenv';
+import { installPacked, ROOT, workspaceVersion } from '../scripts/packed.ts';
 import { Writer } from './cluster.ts';
 import { median } from './stats.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-const CHILD = join(import.meta.dirname, 'footprint-child.mjs');
-const CLI = join(ROOT, 'packages', 'cli', 'dist', 'bin.js');
+const CHILD = 'footprint-child.mjs';
 const NAMESPACE = 'footprint';
 
 interface Run {
@@ -29,12 +30,13 @@ interface Run {
   maxRssMB: number;
 }
 
-async function measure(cmd: string, args: string[], env: Record<string, string>): Promise<Run> {
+async function measure(cmd: string, args: string[], env: Record<string, string>, cwd: string): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'kwatch-footprint-'));
   const timeFile = join(dir, 'time');
   const start = process.hrtime.bigint();
   const child = spawn('/usr/bin/time', ['-f', '%M', '-o', timeFile, cmd, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    cwd,
     env: { ...process.env, NODE_OPTIONS: '', ...env },
   });
   let out = '';
@@ -53,12 +55,22 @@ async function measure(cmd: string, args: string[], env: Record<string, string>)
 
 export async function runFootprint(o: { rounds?: number; impls?: string[] } = {}): Promise<object[]> {
   const rounds = o.rounds ?? 5;
-  if (!existsSync(join(ROOT, 'packages', 'watch-core', 'dist', 'index.js')) || !existsSync(CLI)) {
-    throw new Error("footprint measures the built packages: run pnpm -r --filter './packages/*' run build first");
+  if (!existsSync(join(ROOT, 'packages', 'watch-core', 'dist', 'index.js'))) {
+    throw new Error("footprint packs the built packages: run pnpm -r --filter './packages/*' run build first");
   }
   const log = (m: string) => process.stderr.write(`[footprint] ${m}\n`);
+  const scratch = mkdtempSync(join(tmpdir(), 'kwatch-footprint-packed-'));
   const cp = await startControlPlane({ onProgress: log });
   try {
+    // The packages as a user installs them, with client-node beside them for its rows.
+    const project = await installPacked({
+      scratch,
+      name: 'kwatch-footprint',
+      dependencies: { '@kubernetes/client-node': workspaceVersion('@kubernetes/client-node') },
+      say: log,
+    });
+    copyFileSync(join(import.meta.dirname, CHILD), join(project, CHILD));
+    const cli = join(project, 'node_modules', '@kwatch', 'cli', 'dist', 'bin.js');
     const writer = new Writer(cp, 1);
     await writer.createNamespace(NAMESPACE);
     await writer.createConfigMap(NAMESPACE, 0);
@@ -73,7 +85,7 @@ export async function runFootprint(o: { rounds?: number; impls?: string[] } = {}
       { impl: 'kwatch', what: 'first-event', cmd: node, args: [CHILD, 'first-event-kwatch'] },
       { impl: 'kwatch', what: 'first-event (per-kind model)', cmd: node, args: [CHILD, 'first-event-kwatch-per-kind'] },
       { impl: 'client-node', what: 'first-event', cmd: node, args: [CHILD, 'first-event-client-node'] },
-      { impl: 'kwatch', what: '--help', cmd: node, args: [CLI, '--help'] },
+      { impl: 'kwatch', what: '--help', cmd: node, args: [cli, '--help'] },
     ];
     try {
       const kubectl = execFileSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).trim();
@@ -85,7 +97,7 @@ export async function runFootprint(o: { rounds?: number; impls?: string[] } = {}
     const runs = new Map<(typeof cases)[number], Run[]>(chosen.map((c) => [c, []]));
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? chosen : [...chosen].reverse();
-      for (const c of order) runs.get(c)?.push(await measure(c.cmd, c.args, env));
+      for (const c of order) runs.get(c)?.push(await measure(c.cmd, c.args, env, project));
       log(`round ${round + 1}/${rounds}`);
     }
     const med = (xs: Array<number | undefined>) => {
@@ -98,6 +110,7 @@ export async function runFootprint(o: { rounds?: number; impls?: string[] } = {}
       const rssMB = med(rs.map((r) => r.rssMB));
       return {
         scenario: 'footprint',
+        from: 'packed tarballs, npm-installed outside the workspace',
         impl: c.impl,
         what: c.what,
         wallMs: med(rs.map((r) => r.wallMs)),
@@ -111,5 +124,6 @@ export async function runFootprint(o: { rounds?: number; impls?: string[] } = {}
     });
   } finally {
     await cp.stop();
+    rmSync(scratch, { recursive: true, force: true });
   }
 }

@@ -3,34 +3,21 @@
 // NodeNext) against the packed declarations, and runs it from the packed dist/ against a real control plane with
 // Node 22 (npm's `node@22` package, cached) and Node 24 (this toolchain's). Exit 0 only if all of it holds.
 //   node --conditions=@kwatch/source scripts/packedConsumer.ts [--no-build] [--keep]
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { cacheDir, startControlPlane } from '@kwatch/testenv';
+import { installPacked, sh, workspaceVersion } from './packed.ts';
 
-const run = promisify(execFile);
-const root = join(import.meta.dirname, '..');
-const PACKAGES = ['watch-core', 'models', 'toolkit', 'cli', 'testenv'] as const;
 const NODE22 = '22';
 const args = new Set(process.argv.slice(2));
 const started = Date.now();
 const say = (m: string): void => {
   process.stderr.write(`packed [${Math.round((Date.now() - started) / 1000)}s]: ${m}\n`);
 };
-
-async function sh(cmd: string, argv: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  try {
-    const { stdout } = await run(cmd, argv, { cwd, env, maxBuffer: 64 * 1024 * 1024 });
-    return stdout;
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${cmd} ${argv.join(' ')} (in ${cwd}) failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
-  }
-}
 
 /** The consumer: what a user writes first, with the package names and subpaths a user imports. */
 const CONSUMER = `import { readFileSync } from 'node:fs';
@@ -86,43 +73,16 @@ async function node22(): Promise<string> {
 
 async function main(): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), 'kwatch-packed-'));
-  const tarballs = join(scratch, 'tarballs');
-  const project = join(scratch, 'consumer');
-  mkdirSync(tarballs);
-  mkdirSync(project);
   const cp = await startControlPlane({ onProgress: (m) => say(`testenv: ${m}`) });
   try {
-    if (!args.has('--no-build')) {
-      say('building every package');
-      await sh('pnpm', ['-r', '--filter', './packages/*', 'run', 'build'], root);
-    }
-    for (const p of PACKAGES) await sh('pnpm', ['pack', '--pack-destination', tarballs], join(root, 'packages', p));
-    const packed = readdirSync(tarballs);
-    say(`packed ${packed.join(', ')}`);
-    const deps: Record<string, string> = {};
-    for (const p of PACKAGES) {
-      const file = packed.find((f) => f.startsWith(`kwatch-${p}-`));
-      if (!file) throw new Error(`no tarball for @kwatch/${p}`);
-      deps[`@kwatch/${p}`] = `file:${join(tarballs, file)}`;
-    }
-    const version = (pkg: string): string =>
-      (JSON.parse(readFileSync(join(root, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
-    writeFileSync(
-      join(project, 'package.json'),
-      JSON.stringify(
-        {
-          name: 'kwatch-consumer',
-          private: true,
-          type: 'module',
-          dependencies: { ...deps, '@kubernetes/client-node': version('@kubernetes/client-node') },
-          devDependencies: { typescript: version('typescript'), '@types/node': version('@types/node') },
-          // The tarballs satisfy each other's exact versions; never the registry's copies.
-          overrides: Object.fromEntries(Object.keys(deps).map((d) => [d, `$${d}`])),
-        },
-        null,
-        2,
-      ),
-    );
+    const project = await installPacked({
+      scratch,
+      name: 'kwatch-consumer',
+      build: !args.has('--no-build'),
+      dependencies: { '@kubernetes/client-node': workspaceVersion('@kubernetes/client-node') },
+      devDependencies: { typescript: workspaceVersion('typescript'), '@types/node': workspaceVersion('@types/node') },
+      say,
+    });
     writeFileSync(
       join(project, 'tsconfig.json'),
       JSON.stringify({
@@ -143,14 +103,6 @@ async function main(): Promise<void> {
       }),
     );
     writeFileSync(join(project, 'consumer.ts'), CONSUMER);
-    say('npm install of the tarballs into a project outside the workspace');
-    await sh('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], project);
-    for (const p of PACKAGES) {
-      const installed = join(project, 'node_modules', '@kwatch', p);
-      if (!existsSync(join(installed, 'LICENSE')) || !existsSync(join(installed, 'dist'))) {
-        throw new Error(`@kwatch/${p} was installed without its LICENSE or dist/`);
-      }
-    }
     say('tsc (strict, NodeNext) on the consumer, against the packed declarations');
     await sh(join(project, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], project);
 
