@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, request, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { ControlPlane } from './controlPlane.ts';
@@ -276,4 +276,86 @@ export async function startFaultProxy(cp: ControlPlane): Promise<FaultProxy> {
   proxy = new FaultProxy(server, cp);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return proxy;
+}
+
+interface Relay {
+  readonly client: Socket;
+  readonly upstream: Socket;
+  stalled: boolean;
+}
+
+/**
+ * A TCP relay in front of the real kube-apiserver, for faults below HTTP: TLS (and so HTTP/2, client
+ * certificates) runs end to end through it, unlike {@link FaultProxy}, which speaks HTTP/1.1 itself.
+ * {@link stall} turns the connections open now half-open: they stay open and forward nothing more, either way
+ * (what arrives is dropped), as behind a dead NAT entry; connections opened after are forwarded.
+ *
+ * @example
+ * ```ts
+ * const relay = await startTcpFaultProxy(cp);
+ * const server = relay.url; // in place of cp.server
+ * relay.stall();
+ * await relay.stop();
+ * ```
+ */
+export class TcpFaultProxy {
+  readonly #server: TcpServer;
+  readonly #relays = new Set<Relay>();
+  /** Connections accepted so far. */
+  accepted = 0;
+
+  /** Use {@link startTcpFaultProxy}. */
+  constructor(server: TcpServer, target: URL) {
+    this.#server = server;
+    server.on('connection', (client) => {
+      this.accepted += 1;
+      const upstream = connect(Number(target.port), target.hostname);
+      const relay: Relay = { client, upstream, stalled: false };
+      this.#relays.add(relay);
+      client.on('data', (b) => relay.stalled || upstream.write(b));
+      upstream.on('data', (b) => relay.stalled || client.write(b));
+      const end = (): void => {
+        this.#relays.delete(relay);
+        client.destroy();
+        upstream.destroy();
+      };
+      for (const s of [client, upstream]) {
+        s.on('error', end);
+        s.on('close', end);
+      }
+    });
+  }
+
+  /** `https://127.0.0.1:<port>`. */
+  get url(): string {
+    return `https://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  /** Connections open through the relay right now (stalled ones included). */
+  get openConnections(): number {
+    return this.#relays.size;
+  }
+
+  /** Stops forwarding on every connection open now, both ways, keeping it open (half-open); returns how many. */
+  stall(): number {
+    for (const r of this.#relays) r.stalled = true;
+    return this.#relays.size;
+  }
+
+  /** Closes every connection and the relay. */
+  async stop(): Promise<void> {
+    for (const r of this.#relays) {
+      r.client.destroy();
+      r.upstream.destroy();
+    }
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+}
+
+/** Starts a {@link TcpFaultProxy} on a free loopback port, relaying to the control plane's apiserver. */
+export async function startTcpFaultProxy(cp: ControlPlane): Promise<TcpFaultProxy> {
+  const server = createTcpServer();
+  const relay = new TcpFaultProxy(server, new URL(cp.state.server));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return relay;
 }

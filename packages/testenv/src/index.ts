@@ -17,7 +17,13 @@ export {
 } from './controlPlane.ts';
 export { type InstalledCrd, installCRD } from './crd.ts';
 export { TestenvError, type TestenvErrorCode } from './errors.ts';
-export { FaultProxy, type InjectedFailure, startFaultProxy } from './faultProxy.ts';
+export {
+  FaultProxy,
+  type InjectedFailure,
+  startFaultProxy,
+  startTcpFaultProxy,
+  TcpFaultProxy,
+} from './faultProxy.ts';
 export { cacheDir } from './paths.ts';
 export { freePort } from './ports.ts';
 export {

@@ -5,7 +5,7 @@ import { clientNodeCredentials } from './clientNodeCredentials.ts';
 import type { Credentials, Prepared } from './credentials.ts';
 import { apiErrorFrom, ConfigError, TransportError } from './errors.ts';
 import { defaultCredentials, type Kubeconfig, kubeconfigCredentials } from './kubeconfigCredentials.ts';
-import { type Response, send } from './nativeHttp.ts';
+import { HTTP2_HEALTH_DEFAULTS, type Http2Health, type Response, send } from './nativeHttp.ts';
 import type { StreamBody, WatchTransport } from './transport.ts';
 
 /** The HTTP methods of the Kubernetes API. */
@@ -39,6 +39,18 @@ export interface KubeClientOptions {
   readonly kubeConfig?: KubeConfig | Kubeconfig | undefined;
   /** Speak HTTP/2 when the server offers it (many requests share one connection). Default: `true`. */
   readonly http2?: boolean | undefined;
+  /**
+   * HTTP/2 health check (client-go's `ReadIdleTimeout`): an HTTP/2 connection that has read nothing for this long
+   * is sent a PING. Default: `30_000` (30 s), client-go's. Connections through undici (a client-node `KubeConfig`,
+   * a `proxy-url`) are not checked.
+   */
+  readonly readIdleMs?: number | undefined;
+  /**
+   * HTTP/2 health check (client-go's `PingTimeout`): a PING not answered within this long destroys the connection,
+   * failing every request on it with a retryable `TransportError` `STALLED` (watchers reconnect on a new connection
+   * and resume). Default: `15_000` (15 s), client-go's: a half-open connection is found within 45 s.
+   */
+  readonly pingTimeoutMs?: number | undefined;
 }
 
 const TLS_CODES = new Set([
@@ -89,11 +101,21 @@ const USER_AGENT = 'kwatch/0.1';
 export class KubeClient implements WatchTransport {
   readonly #source: KubeConfig | Kubeconfig | undefined;
   readonly #http2: boolean;
+  readonly #health: Http2Health;
   #credentials: Credentials | undefined;
 
   constructor(options: KubeClientOptions = {}) {
     this.#source = options.kubeConfig;
     this.#http2 = options.http2 ?? true;
+    this.#health = {
+      readIdleMs: positive(options.readIdleMs, 'readIdleMs') ?? HTTP2_HEALTH_DEFAULTS.readIdleMs,
+      pingTimeoutMs: positive(options.pingTimeoutMs, 'pingTimeoutMs') ?? HTTP2_HEALTH_DEFAULTS.pingTimeoutMs,
+    };
+  }
+
+  /** The HTTP/2 health check this client's connections get (see {@link KubeClientOptions.readIdleMs}). */
+  get http2Health(): Http2Health {
+    return this.#health;
   }
 
   /**
@@ -182,7 +204,7 @@ export class KubeClient implements WatchTransport {
       const body = req.body === undefined ? undefined : JSON.stringify(req.body);
       let res: Response;
       try {
-        res = await sendVia(prepared, this.#http2, url, { method, headers, body, signal });
+        res = await sendVia(prepared, this.#http2, this.#health, url, { method, headers, body, signal });
       } catch (err) {
         if (signal.aborted) throw signal.reason;
         throw transportError(err, where);
@@ -194,6 +216,14 @@ export class KubeClient implements WatchTransport {
       throw apiErrorFrom(res.statusCode, status, where, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
     }
   }
+}
+
+/** `ms` when it is a positive finite number of milliseconds, `undefined` when not given; else an `INVALID_OPTION`. */
+function positive(ms: number | undefined, name: string): number | undefined {
+  if (ms === undefined) return undefined;
+  if (!Number.isFinite(ms) || ms <= 0)
+    throw new KwatchError('INVALID_OPTION', `KubeClient: ${name} must be a positive number of milliseconds`);
+  return ms;
 }
 
 /** Turns a failure to get any response into a kwatch error (never quoting headers). */
@@ -288,6 +318,7 @@ async function readStatus(body: Response['body']): Promise<Status | undefined> {
 async function sendVia(
   prepared: Prepared,
   http2: boolean,
+  health: Http2Health,
   url: string,
   o: { method: string; headers: Record<string, string>; body: string | undefined; signal: AbortSignal },
 ): Promise<Response> {
@@ -295,12 +326,12 @@ async function sendVia(
   if (endpoint && !endpoint.proxyUrl) {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(o.headers)) headers[k.toLowerCase()] = v;
-    return send(endpoint, http2, {
-      ...o,
-      headers,
-      path: url.slice(prepared.server.length),
-      headersTimeoutMs: HEADERS_TIMEOUT_MS,
-    });
+    return send(
+      endpoint,
+      http2,
+      { ...o, headers, path: url.slice(prepared.server.length), headersTimeoutMs: HEADERS_TIMEOUT_MS },
+      health,
+    );
   }
   const [{ request }, dispatcher] = await Promise.all([
     import('undici'),

@@ -57,6 +57,7 @@ export {
   type MultiplexingWatcherConstructor,
   type MultiplexingWatcherOptions,
 } from './multiplexer.ts';
+export { HTTP2_HEALTH_DEFAULTS, type Http2Health } from './nativeHttp.ts';
 export {
   type ConnectLimiter,
   DEFAULTS,

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import type * as Net from 'node:net';
 import type * as Tls from 'node:tls';
 import type { Endpoint } from './endpoint.ts';
+import { TransportError } from './errors.ts';
 
 // The CommonJS modules, not their ES module namespaces: building `node:http`'s namespace reads its lazy
 // WebSocket/EventSource getters, which load Node's internal undici (~13 MB, ~30 ms) for nothing.
@@ -43,6 +44,22 @@ const IDLE_MS = 60_000;
 /** At most this many endpoints keep connections; the least recently used one is closed gracefully. */
 const MAX_POOLS = 32;
 
+/**
+ * client-go's HTTP/2 health check (its `ReadIdleTimeout` and `PingTimeout`): a connection that has read nothing
+ * for `readIdleMs` is sent a PING; one that does not answer within `pingTimeoutMs` is destroyed, failing every
+ * stream on it at once with a retryable `TransportError` `STALLED` (each watcher then reconnects on a new connection
+ * and resumes where it was).
+ */
+export interface Http2Health {
+  /** Quiet time (nothing read) before a PING. client-go's default: 30 s ({@link HTTP2_HEALTH_DEFAULTS}). */
+  readonly readIdleMs: number;
+  /** Time the PING has to be answered before the connection is destroyed. client-go's default: 15 s. */
+  readonly pingTimeoutMs: number;
+}
+
+/** client-go's values: a half-open connection is found at most 45 s after its last read. */
+export const HTTP2_HEALTH_DEFAULTS: Http2Health = Object.freeze({ readIdleMs: 30_000, pingTimeoutMs: 15_000 });
+
 interface Session {
   readonly h2: Http2.ClientHttp2Session;
   active: number;
@@ -51,6 +68,7 @@ interface Session {
 interface Pool {
   readonly endpoint: Endpoint;
   readonly http2: boolean;
+  readonly health: Http2Health;
   readonly sessions: Set<Session>;
   /** The server did not offer h2 (or `http2: false`): HTTP/1.1 over a keep-alive agent. */
   agent: Http.Agent | undefined;
@@ -60,9 +78,20 @@ interface Pool {
 
 const pools = new Map<string, Pool>();
 
-function poolKey(e: Endpoint, useHttp2: boolean): string {
+function poolKey(e: Endpoint, useHttp2: boolean, health: Http2Health): string {
   const h = createHash('sha256');
-  for (const part of [e.server, useHttp2, e.ca, e.cert, e.key, e.servername, e.rejectUnauthorized]) {
+  const parts = [
+    e.server,
+    useHttp2,
+    e.ca,
+    e.cert,
+    e.key,
+    e.servername,
+    e.rejectUnauthorized,
+    health.readIdleMs,
+    health.pingTimeoutMs,
+  ];
+  for (const part of parts) {
     if (Buffer.isBuffer(part)) h.update(part);
     else h.update(JSON.stringify(part ?? null));
     h.update('\0');
@@ -70,15 +99,15 @@ function poolKey(e: Endpoint, useHttp2: boolean): string {
   return h.digest('hex');
 }
 
-function poolFor(endpoint: Endpoint, useHttp2: boolean): Pool {
-  const key = poolKey(endpoint, useHttp2);
+function poolFor(endpoint: Endpoint, useHttp2: boolean, health: Http2Health): Pool {
+  const key = poolKey(endpoint, useHttp2, health);
   let pool = pools.get(key);
   if (pool) {
     pools.delete(key); // re-insert: most recently used last
     pools.set(key, pool);
     return pool;
   }
-  pool = { endpoint, http2: useHttp2, sessions: new Set(), agent: undefined, connecting: undefined };
+  pool = { endpoint, http2: useHttp2, health, sessions: new Set(), agent: undefined, connecting: undefined };
   pools.set(key, pool);
   if (pools.size > MAX_POOLS) {
     const [oldestKey, oldest] = pools.entries().next().value as [string, Pool];
@@ -138,10 +167,62 @@ function connect(pool: Pool, signal: AbortSignal): Promise<Session | undefined> 
         if (session.active === 0) h2.close();
       });
       h2.unref(); // referenced only while a stream is open
+      checkHealth(h2, socket, pool.health, url.origin);
       pool.sessions.add(session);
       resolve(session);
     });
   });
+}
+
+/**
+ * Watches what `socket` reads (every frame, whatever its stream) every `readIdleMs / 10` (at most 1 s): after
+ * `readIdleMs` without a byte (up to one check early, never late) it sends a PING, and destroys `h2` if the PING is
+ * not answered within `pingTimeoutMs`. Its timers never hold the process open and end when the session closes.
+ */
+function checkHealth(h2: Http2.ClientHttp2Session, socket: Tls.TLSSocket, health: Http2Health, origin: string): void {
+  const step = Math.min(1000, Math.max(10, Math.floor(health.readIdleMs / 10)));
+  let bytesRead = socket.bytesRead;
+  let quietSteps = 0; // checks in a row that found nothing new read
+  let deadline: NodeJS.Timeout | undefined;
+  const stop = (): void => {
+    clearInterval(timer);
+    clearTimeout(deadline);
+    deadline = undefined;
+  };
+  const timer = setInterval(() => {
+    if (h2.closed || h2.destroyed) return stop();
+    const now = socket.bytesRead;
+    if (now !== bytesRead) {
+      bytesRead = now;
+      quietSteps = 0;
+      return;
+    }
+    quietSteps += 1;
+    // The last read was after the check `quietSteps` ago: more than `quietSteps * step` ms ago.
+    if ((quietSteps + 1) * step < health.readIdleMs || deadline) return;
+    deadline = setTimeout(() => {
+      stop();
+      const err = new TransportError(
+        'STALLED',
+        `HTTP/2 connection to ${origin}: nothing read for ${health.readIdleMs} ms and no answer to a PING within ${health.pingTimeoutMs} ms; its requests fail and reconnect`,
+      );
+      h2.destroy(err);
+    }, health.pingTimeoutMs);
+    deadline.unref();
+    const answered = (err: Error | null): void => {
+      if (err) return; // the session is closing: its 'close' stops the timers
+      clearTimeout(deadline);
+      deadline = undefined;
+      quietSteps = 0;
+    };
+    try {
+      if (!h2.ping(answered)) return; // too many PINGs unanswered: the deadline stands
+    } catch {
+      // closed meanwhile
+    }
+  }, step);
+  timer.unref();
+  h2.once('close', stop);
 }
 
 function capacity(s: Session): number {
@@ -263,17 +344,25 @@ function viaHttp1(agent: Http.Agent, url: URL, o: Outgoing): Promise<Response> {
  * Sends one request over the shared connections of `endpoint` with Node's own http2/https
  * (no HTTP library to load): HTTP/2 when `useHttp2` and the server offers h2 (up to 100 streams
  * per connection, more connections beyond), HTTP/1.1 keep-alive otherwise. Resolves when the
- * response headers arrive. Connections hold the process open only while a request runs.
+ * response headers arrive. Connections hold the process open only while a request runs. An HTTP/2
+ * connection is health-checked as client-go's are (`health`, default {@link HTTP2_HEALTH_DEFAULTS}):
+ * PINGed after `readIdleMs` without a read, destroyed (every stream failing `STALLED`) when the
+ * PING goes unanswered for `pingTimeoutMs`.
  *
  * @example
  * ```ts
  * const res = await send(endpoint, true, { method: 'GET', path: '/api', headers: {}, body: undefined, signal, headersTimeoutMs: 60_000 });
  * ```
  */
-export async function send(endpoint: Endpoint, useHttp2: boolean, o: Outgoing): Promise<Response> {
+export async function send(
+  endpoint: Endpoint,
+  useHttp2: boolean,
+  o: Outgoing,
+  health: Http2Health = HTTP2_HEALTH_DEFAULTS,
+): Promise<Response> {
   o.signal.throwIfAborted();
   const url = new URL(`${endpoint.server}${o.path}`); // the server's own path (if any) kept
-  const pool = poolFor(endpoint, useHttp2 && url.protocol === 'https:');
+  const pool = poolFor(endpoint, useHttp2 && url.protocol === 'https:', health);
   if (!pool.http2) pool.agent ??= agentFor(pool);
   const session = await sessionFor(pool, o.signal);
   if (session) return viaHttp2(session, url, o);
