@@ -98,26 +98,29 @@ describe('InformerFactory against the real apiserver', () => {
   it('the last subscriber leaving stops the watch after graceMs (and not before)', async () => {
     const ns = await freshNamespace('inf');
     await createConfigMaps(ns, ['a']);
+    const streams = async (n: number, ms = 5000) => {
+      const deadline = Date.now() + ms;
+      while (proxy.activeStreams !== n && Date.now() < deadline) await sleep(25);
+      return proxy.activeStreams;
+    };
+    expect(await streams(0)).toBe(0); // the earlier tests' watches are closed
     const informers = new InformerFactory({ kubeConfig: proxy.kubeConfig(), graceMs: 1500 });
     const store = informers.store(ConfigMap, { namespace: ns });
     const ctl = new AbortController();
     const s = new Collector(informers.stream(ConfigMap, { namespace: ns, signal: ctl.signal }));
     await store.synced();
     await s.until((c) => c.lines.includes('ADDED a'));
-    const open = () => informers.watches().length;
-    expect(open()).toBe(1);
-    const streamsBefore = proxy.activeStreams;
+    expect(informers.watches()).toHaveLength(1);
+    expect(proxy.activeStreams).toBe(1); // one watch request for the store and the stream
     store.release();
     ctl.abort();
     await s.done;
     await sleep(1000);
-    expect(open()).toBe(1); // within the grace period
-    expect(proxy.activeStreams).toBe(streamsBefore);
-    await sleep(1500);
-    expect(open()).toBe(0);
-    const deadline = Date.now() + 5000;
-    while (proxy.activeStreams >= streamsBefore && Date.now() < deadline) await sleep(50);
-    expect(proxy.activeStreams).toBe(streamsBefore - 1); // its watch request is closed
+    expect(informers.watches()).toHaveLength(1); // within the grace period
+    expect(proxy.activeStreams).toBe(1);
+    await sleep(1000);
+    expect(informers.watches()).toHaveLength(0);
+    expect(await streams(0)).toBe(0); // its watch request is closed
     expect(watchRequests(ns)).toHaveLength(1);
   });
 });
