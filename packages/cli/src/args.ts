@@ -16,6 +16,8 @@ export interface CliOptions {
   readonly plugin?: string;
   readonly config?: string;
   readonly healthPort?: number;
+  /** Serve OpenTelemetry metrics in Prometheus text at /metrics on the health port. */
+  readonly metrics?: boolean;
   readonly leaderElect?: string;
   readonly logLevel?: string;
 }
@@ -46,6 +48,7 @@ export function parseArgs(argv: readonly string[], out: (s: string) => void, err
     .option('--plugin <name-or-path>', 'call handleEvent(ctx, event, config) of this plugin for every event')
     .option('--config <file>', 'ini or YAML configuration ([global], [plugin_<name>])')
     .option('--health-port <port>', 'serve /healthz and /readyz on 127.0.0.1:<port>', (v) => Number.parseInt(v, 10))
+    .option('--metrics', 'also serve metrics in Prometheus text at /metrics on the health port (needs --health-port)')
     .option('--leader-elect <lease>', 'watch only while holding this Lease (in the watch namespace)')
     .option('--log-level <level>', 'debug, info, warn or error')
     .exitOverride()
@@ -60,5 +63,9 @@ export function parseArgs(argv: readonly string[], out: (s: string) => void, err
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+  if (opts.metrics && opts.healthPort === undefined) {
+    err('error: --metrics needs --health-port (the metrics are served on the health port)');
+    return 2;
+  }
   return { ...opts, kinds, allNamespaces: opts.allNamespaces === true };
 }

@@ -7,6 +7,7 @@ import type { CliOptions } from './args.ts';
 import { kindFor } from './kinds.ts';
 import { loadKubeconfig } from './kubeconfig.ts';
 import type { Io } from './main.ts';
+import { type PrometheusMetrics, prometheusMetrics } from './metrics.ts';
 
 const LEVELS = { debug: 0, info: 1, warn: 2, error: 3 } as const;
 export type Level = keyof typeof LEVELS;
@@ -21,6 +22,8 @@ export interface Setup {
   readonly mux: MultiplexingWatcher<any>;
   readonly plugin: { readonly name: string; readonly module: WatcherPlugin; readonly config: Record<string, string> } | undefined;
   readonly log: (level: Level, line: string) => void;
+  /** With `--metrics`: the Prometheus exporter the watchers record into. */
+  readonly metrics: PrometheusMetrics | undefined;
 }
 
 /**
@@ -57,6 +60,7 @@ export async function configure(options: CliOptions, io: Io): Promise<Setup> {
   }
   if (options.crd) kinds.push(resourceFromCRD(readFileSync(options.crd, 'utf8')));
 
+  const metrics = options.metrics ? await prometheusMetrics() : undefined;
   const mux = new MultiplexingWatcher({
     onCulled: (w, e) => log('error', `${w.target.info.plural}: ${isKwatchError(e) ? e.message : String(e)}`),
   });
@@ -68,6 +72,7 @@ export async function configure(options: CliOptions, io: Io): Promise<Setup> {
         ...(ns ? { namespace: ns as never } : {}),
         ...(options.selector ? { labelSelector: options.selector } : {}),
         ...(options.fieldSelector ? { fieldSelector: options.fieldSelector } : {}),
+        ...(metrics ? { metrics: { meter: metrics.meter } } : {}),
         hooks: {
           reconnecting: ({ error, delayMs }) =>
             log('warn', `${error.code}: ${error.message}; retrying in ${(delayMs / 1000).toFixed(1)} s`),
@@ -84,7 +89,7 @@ export async function configure(options: CliOptions, io: Io): Promise<Setup> {
         config: config.plugins[pluginName.replace(/^.*[\\/]/, '').replace(/\.[cm]?js$/, '')] ?? {},
       }
     : undefined;
-  return { options, config, kubeConfig, namespace, mux, plugin, log };
+  return { options, config, kubeConfig, namespace, mux, plugin, log, metrics };
 }
 
 function endpointKubeConfig(config: WatcherConfig): KubeConfig {

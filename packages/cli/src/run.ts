@@ -95,6 +95,7 @@ export async function run(setup: Setup, io: Io): Promise<number> {
   const running = sw.run({
     signal: stop.signal,
     ...(options.healthPort === undefined ? {} : { healthcheckPort: options.healthPort }),
+    ...(setup.metrics ? { healthcheckMetrics: setup.metrics.handler } : {}),
     ...(lease
       ? {
           leaderElection: {
@@ -111,9 +112,10 @@ export async function run(setup: Setup, io: Io): Promise<number> {
   });
   if (options.healthPort !== undefined) {
     while (!sw.healthUrl && !stop.signal.aborted) await new Promise((r) => setTimeout(r, 10));
-    if (sw.healthUrl) log('info', `health on ${sw.healthUrl}/healthz and /readyz`);
+    if (sw.healthUrl) log('info', `health on ${sw.healthUrl}/healthz and /readyz${setup.metrics ? ', metrics on /metrics' : ''}`);
   }
   await running;
+  await setup.metrics?.shutdown();
   log('info', 'stopped');
   return 0;
 }

@@ -81,6 +81,36 @@ describe('the kwatch CLI against the real control plane', () => {
     expect(await interrupt(run.child, run.exited)).toBe(0);
   });
 
+  it('--metrics: Prometheus text at /metrics on the health port, counting the events of the real watch', async () => {
+    const ns = `cli-${randomBytes(3).toString('hex')}`;
+    await core.createNamespace({ body: { metadata: { name: ns } } });
+    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'm1' } } });
+    const run = kwatch(['cm', '-n', ns, '-o', 'name', '--health-port', '0', '--metrics']);
+    await until(() => /health on (http:\/\/127\.0\.0\.1:\d+)/.test(run.out.stderr) && run.out.stderr.includes('in sync'));
+    expect(run.out.stderr).toContain('metrics on /metrics');
+    const url = /health on (http:\/\/127\.0\.0\.1:\d+)/.exec(run.out.stderr)?.[1];
+    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'm2' } } });
+    await core.deleteNamespacedConfigMap({ namespace: ns, name: 'm1' });
+    await until(() => run.out.stdout.split('\n').length > 3);
+    const res = await fetch(`${url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)`, 'm').exec(text)?.[1]);
+    expect(text).toMatch(/^# TYPE kwatch_watch_events_total counter$/m);
+    // m1 from the initial state (no controller-manager: no kube-root-ca.crt), then m2 added and m1 deleted live.
+    expect(value('kwatch_watch_events_total{kind="ConfigMap",type="ADDED",synthetic="true"}')).toBe(1);
+    expect(value('kwatch_watch_events_total{kind="ConfigMap",type="ADDED",synthetic="false"}')).toBe(1);
+    expect(value('kwatch_watch_events_total{kind="ConfigMap",type="DELETED",synthetic="false"}')).toBe(1);
+    // The lag of m2's creation (a ConfigMap's deletion carries no deletionTimestamp to measure from).
+    expect(text).toMatch(/^kwatch_watch_lag_count\{kind="ConfigMap"\} 1$/m);
+    expect(value('kwatch_watch_lag_sum{kind="ConfigMap"}')).toBeLessThan(5);
+    expect(text).not.toContain('namespace=');
+    expect(await interrupt(run.child, run.exited)).toBe(0);
+    // Without --health-port there is nowhere to serve them.
+    expect(await kwatch(['cm', '--metrics']).exited).toBe(2);
+  });
+
   it('--leader-elect: streams only while holding the lease, releases it on Ctrl-C', async () => {
     const lease = `cli-${randomBytes(3).toString('hex')}`;
     const first = kwatch(['namespaces', '-n', 'default', '--leader-elect', lease]);

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WatcherHealth } from '@kwatch/watch-core';
 
@@ -19,6 +19,8 @@ export interface HealthServerOptions {
   /** Alive while an event or bookmark came within this window (or the watch started within it), in ms. Default: `300000`. */
   readonly livenessWindowMs?: number;
   readonly sources: () => readonly HealthSource[];
+  /** Answers `GET /metrics` (e.g. a Prometheus exporter's request handler). Default: no `/metrics` (404). */
+  readonly metrics?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 /** A running health server. */
@@ -31,6 +33,7 @@ export interface HealthServer {
  * HTTP health endpoints for a watching process: `/healthz` is 200 while events or
  * bookmarks keep arriving (not merely while a connection is open), `/readyz` is 200 once
  * the initial state is complete. Both answer JSON with each watch's health (no secrets).
+ * With a `metrics` handler, `/metrics` is answered by it.
  *
  * @example
  * ```ts
@@ -41,6 +44,10 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   const started = Date.now();
   const windowMs = options.livenessWindowMs ?? 300_000;
   const server: Server = createServer((req, res) => {
+    if (options.metrics && (req.url === '/metrics' || req.url?.startsWith('/metrics?'))) {
+      options.metrics(req, res);
+      return;
+    }
     const sources = options.sources();
     const now = Date.now();
     const report = sources.map((s) => ({ name: s.name, ready: s.ready(), ...s.health() }));

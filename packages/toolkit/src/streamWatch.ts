@@ -10,7 +10,7 @@ import {
   type WatchMarker,
 } from '@kwatch/watch-core';
 import { type DispatcherOptions, ListenerDispatcher } from './dispatcher.ts';
-import { type HealthServer, startHealthServer } from './health.ts';
+import { type HealthServer, type HealthServerOptions, startHealthServer } from './health.ts';
 import { type LeaderElectionOptions, LeaderElector } from './leaderElection.ts';
 import type { ListenerSpec } from './listener.ts';
 
@@ -22,6 +22,8 @@ export interface RunOptions {
   readonly healthcheckPort?: number;
   /** Address of the health server. Default: `127.0.0.1`. */
   readonly healthcheckHost?: string;
+  /** Answers `GET /metrics` on the health server (e.g. a Prometheus exporter's request handler). Default: none. */
+  readonly healthcheckMetrics?: HealthServerOptions['metrics'];
   /**
    * Stream only while leader of this Lease; `onStartedLeading` / `onStoppedLeading` are told too (after the run's
    * own handling). Default: no leader election.
@@ -132,6 +134,7 @@ export class StreamWatch<K extends KubernetesKind> {
         health = await startHealthServer({
           port: options.healthcheckPort,
           ...(options.healthcheckHost ? { host: options.healthcheckHost } : {}),
+          ...(options.healthcheckMetrics ? { metrics: options.healthcheckMetrics } : {}),
           sources: () =>
             this.watchers().map((w) => ({
               name: w.target.info.plural,
