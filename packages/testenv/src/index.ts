@@ -58,5 +58,5 @@ export {
   statusOf,
   WELL_BEHAVED,
 } from './sim/index.ts';
-export { tcpConnectionsTo } from './sockets.ts';
+export { tcpConnectionIdsTo, tcpConnectionsTo } from './sockets.ts';
 export { ETCD_VERSION, KUBERNETES_VERSION } from './versions.ts';

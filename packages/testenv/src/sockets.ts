@@ -10,6 +10,21 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
  * ```
  */
 export function tcpConnectionsTo(port: number, pid: number = process.pid): number {
+  return tcpConnectionIdsTo(port, pid).size;
+}
+
+/**
+ * The established TCP connections of process `pid` to `port`, by socket inode: to count the connections
+ * something opened (`after` minus `before`) even while other connections of the process close.
+ *
+ * @example
+ * ```ts
+ * const before = tcpConnectionIdsTo(port);
+ * // … open watches …
+ * const opened = [...tcpConnectionIdsTo(port)].filter((id) => !before.has(id)).length;
+ * ```
+ */
+export function tcpConnectionIdsTo(port: number, pid: number = process.pid): Set<string> {
   const inodes = new Set<string>();
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     try {
@@ -20,7 +35,7 @@ export function tcpConnectionsTo(port: number, pid: number = process.pid): numbe
     }
   }
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  let count = 0;
+  const ids = new Set<string>();
   for (const table of [`/proc/${pid}/net/tcp`, `/proc/${pid}/net/tcp6`]) {
     let text: string;
     try {
@@ -31,8 +46,8 @@ export function tcpConnectionsTo(port: number, pid: number = process.pid): numbe
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
       // f[2] = remote address:port, f[3] = state (01 = ESTABLISHED), f[9] = inode
-      if (f.length > 9 && f[2]?.endsWith(`:${hexPort}`) && f[3] === '01' && inodes.has(f[9] as string)) count += 1;
+      if (f.length > 9 && f[2]?.endsWith(`:${hexPort}`) && f[3] === '01' && inodes.has(f[9] as string)) ids.add(f[9] as string);
     }
   }
-  return count;
+  return ids;
 }

@@ -1,5 +1,5 @@
 import { ConfigMap } from '@kwatch/models/v1';
-import { tcpConnectionsTo } from '@kwatch/testenv';
+import { tcpConnectionIdsTo } from '@kwatch/testenv';
 import { describe, expect, it } from 'vitest';
 import { Watcher } from '../src/index.ts';
 import { Collector, cp, createConfigMaps, freshNamespace } from './helpers.ts';
@@ -11,11 +11,12 @@ const WATCHES = 20;
 async function watchAll(http2: boolean) {
   const namespaces = await Promise.all(Array.from({ length: WATCHES }, () => freshNamespace('conn')));
   // Each kubeConfig is a new object loaded from the same file: sharing must not depend on object identity.
-  const before = tcpConnectionsTo(port);
+  // Counted by socket: connections other tests of this worker left behind may close meanwhile.
+  const before = tcpConnectionIdsTo(port);
   const watchers = namespaces.map((namespace) => new Watcher(ConfigMap, { namespace, kubeConfig: cp.kubeConfig, http2 }));
   const collectors = watchers.map((w) => new Collector(w.stream({ markers: true })));
   await Promise.all(collectors.map((c) => c.until((x) => x.lines.includes('SYNCED'))));
-  const opened = tcpConnectionsTo(port) - before;
+  const opened = [...tcpConnectionIdsTo(port)].filter((id) => !before.has(id)).length;
   await Promise.all(namespaces.map((ns) => createConfigMaps(ns, ['hello'])));
   await Promise.all(collectors.map((c) => c.until((x) => x.lines.includes('ADDED hello'))));
   for (const w of watchers) w.stop();
