@@ -5,7 +5,7 @@ import { type Clock, sleep, systemClock } from './clock.ts';
 import { KwatchError } from './errors.ts';
 import { EventClass, type WatchEvent, type WatchEventType, type WatchMarker } from './events.ts';
 import type { Entry } from './machine.ts';
-import type { ConnectLimiter, StreamOptions } from './options.ts';
+import { type ConnectLimiter, resolveStreamOptions, type StreamOptions } from './options.ts';
 import type { KindWithObjects, MetadataOnlyKind, PartialObjectMetadata } from './partialObjectMetadata.ts';
 import { openSession, type Session, type Watcher } from './watcher.ts';
 
@@ -295,6 +295,11 @@ class Multiplexer<Ks extends KubernetesKind = never> {
   stream(options: StreamOptions & { markers: true }): AsyncGenerator<MultiplexedEventOf<Ks> | MultiplexedMarker, void, undefined>;
   stream(options?: StreamOptions): AsyncGenerator<MultiplexedEventOf<Ks>, void, undefined>;
   stream(options: StreamOptions = {}): AsyncGenerator<MultiplexedEventOf<Ks> | MultiplexedMarker, void, undefined> {
+    resolveStreamOptions(options);
+    if (options.resume !== undefined) {
+      // One saved resourceVersion cannot stand for several watchers: resume each Watcher on its own.
+      throw new KwatchError('INVALID_OPTION', 'Unknown option `resume` for a multiplexer (it is a Watcher stream option)');
+    }
     const generator: Run['generator'] = { current: undefined };
     generator.current = this.#merge(options, generator);
     return generator.current as AsyncGenerator<MultiplexedEventOf<Ks> | MultiplexedMarker, void, undefined>;

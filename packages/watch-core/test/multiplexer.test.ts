@@ -76,4 +76,12 @@ describe('MultiplexingWatcher exceptionCallback', () => {
       expect(mux.isRunning()).toBe(false);
     }
   });
+
+  it('a bad stream option is refused at once, and `resume` names the Watcher', () => {
+    const mux = new MultiplexingWatcher();
+    expect(() => mux.stream({ quitOnTimout: true } as never)).toThrow('Unknown option `quitOnTimout`');
+    expect(() => mux.stream({ resume: { load: async () => undefined, save: async () => {} } })).toThrow(
+      'Unknown option `resume` for a multiplexer (it is a Watcher stream option)',
+    );
+  });
 });
