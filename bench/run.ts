@@ -46,6 +46,7 @@ const scenarios: Record<string, () => Promise<object[]> | object[]> = {
   latency: () => runLatency(common),
   recovery: () => runRecovery(common),
   scale: () => runScale(common),
+  'scale-shared': () => runScale({ ...common, pairs: 50 }),
   'model-decode': () => runModelDecode(),
   'mux-fairness': () => runMuxFairness(),
   'store-memory': () => runStoreMemory(common),

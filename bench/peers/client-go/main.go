@@ -53,6 +53,46 @@ func storm(ns string) {
 	factory.Shutdown()
 }
 
+// Scale (shared) mode: client-go-peer scale-shared <prefix> <pairs> <subscribers> starts one
+// SharedInformerFactory per namespace <prefix>-0 … <prefix>-<pairs-1> (its ConfigMaps informer: one
+// list and one watch), and spreads <subscribers> event handlers over them. Prints `ready`, then
+// `synced <n>` (the ADDs all handlers received) once every handler has synced, then idles until stdin closes.
+func scaleShared(prefix string, pairs int, subscribers int) {
+	config, err := clientcmd.BuildConfigFromFlags("", os.Getenv("KUBECONFIG"))
+	must(err)
+	config.QPS = -1 // no client-side throttling of the initial lists (the Node peers have none either)
+	clientset, err := kubernetes.NewForConfig(config)
+	must(err)
+	stop := make(chan struct{})
+	var added atomic.Int64
+	var syncs []cache.InformerSynced
+	factories := make([]informers.SharedInformerFactory, pairs)
+	for i := 0; i < pairs; i++ {
+		factories[i] = informers.NewSharedInformerFactoryWithOptions(clientset, 0, informers.WithNamespace(fmt.Sprintf("%s-%d", prefix, i)))
+	}
+	fmt.Println("ready")
+	for s := 0; s < subscribers; s++ {
+		informer := factories[s%pairs].Core().V1().ConfigMaps().Informer()
+		reg, err := informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc: func(obj interface{}) { added.Add(1) },
+		})
+		must(err)
+		syncs = append(syncs, reg.HasSynced)
+	}
+	for _, f := range factories {
+		f.Start(stop)
+	}
+	if !cache.WaitForCacheSync(stop, syncs...) {
+		must(fmt.Errorf("cache did not sync"))
+	}
+	fmt.Printf("synced %d\n", added.Load())
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	close(stop)
+	for _, f := range factories {
+		f.Shutdown()
+	}
+}
+
 func heapAlloc() uint64 {
 	var m runtime.MemStats
 	runtime.GC()
@@ -104,6 +144,14 @@ func storeMemory(kind string, dropManagedFields bool) {
 func main() {
 	if len(os.Args) == 4 && os.Args[1] == "store-memory" {
 		storeMemory(os.Args[2], os.Args[3] == "true")
+		return
+	}
+	if len(os.Args) == 5 && os.Args[1] == "scale-shared" {
+		pairs, err := strconv.Atoi(os.Args[3])
+		must(err)
+		subscribers, err := strconv.Atoi(os.Args[4])
+		must(err)
+		scaleShared(os.Args[2], pairs, subscribers)
 		return
 	}
 	if len(os.Args) == 3 && os.Args[1] == "storm" {
