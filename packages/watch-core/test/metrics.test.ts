@@ -38,7 +38,7 @@ async function scrape(reader: TestReader): Promise<Record<string, number>> {
 
 function setup() {
   const clock = new ManualClock();
-  const sim = new SimulatedApiServer({ clock, errorFactory: apiErrorFrom });
+  const sim = new SimulatedApiServer({ clock, errorFactory: apiErrorFrom, bookmarkIntervalMs: 5_000 });
   sim.create('configmaps', { metadata: { name: 'a', namespace: 'ns' } });
   sim.create('configmaps', { metadata: { name: 'b', namespace: 'ns' } });
   const reader = new TestReader();
@@ -55,7 +55,7 @@ const settle = async (clock: ManualClock, ms = 0) => {
 };
 
 describe('metrics', () => {
-  it('a watcher counts events by type, reconnects, 410s, relists, errors, and the lag from the server timestamp', async () => {
+  it('a watcher counts events by type, bookmarks, reconnects, 410s, relists, errors, and the lag from the server timestamp', async () => {
     const { clock, sim, reader, meter } = setup();
     const watcher = new Watcher(ConfigMap, { namespace: 'ns', transport: sim, clock, metrics: { meter } });
     const taken: string[] = [];
@@ -76,6 +76,9 @@ describe('metrics', () => {
     await settle(clock, 1_000);
     sim.delete('configmaps', 'ns/b');
     await settle(clock, 1_000);
+    // A change elsewhere moves the server's resourceVersion: the next bookmark (every 5 s) carries it.
+    sim.create('configmaps', { metadata: { name: 'x', namespace: 'other' } });
+    await settle(clock, 1_000);
     watcher.stop();
     await done;
     const m = await scrape(reader);
@@ -88,6 +91,7 @@ describe('metrics', () => {
     expect(m['kwatch.watch.relists{kind=ConfigMap}']).toBe(1);
     expect(m['kwatch.watch.errors{code=GONE,kind=ConfigMap}']).toBe(1);
     expect(m['kwatch.watch.reconnects{kind=ConfigMap}']).toBeGreaterThanOrEqual(2);
+    expect(m['kwatch.watch.bookmarks{kind=ConfigMap}']).toBeGreaterThanOrEqual(1);
     // c's ADDED: 3 s after its creationTimestamp (DELETED of b has no deletionTimestamp here, MODIFIED no managedFields).
     expect(m['kwatch.watch.lag{kind=ConfigMap}.count']).toBe(1);
     expect(m['kwatch.watch.lag{kind=ConfigMap}.sum']).toBe(3);
