@@ -81,6 +81,8 @@ export async function configure(options: CliOptions, io: Io): Promise<Setup> {
     );
   }
 
+  metrics?.observe(() => mux.watchers());
+
   const pluginName = config.plugin;
   const plugin = pluginName
     ? {

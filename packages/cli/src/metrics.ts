@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { METRICS, type Watcher } from '@kwatch/watch-core';
 import type { Meter } from '@opentelemetry/api';
 
 /** The CLI's metrics: a meter the watchers record into, and the `/metrics` handler of the health server. */
@@ -7,6 +8,8 @@ export interface PrometheusMetrics {
   /** Answers a scrape in Prometheus text format. */
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   shutdown(): Promise<void>;
+  /** Reports each watcher's time since its last event or bookmark (`kwatch.watch.last_event_age`, by kind). */
+  observe(watchers: () => readonly Watcher<any, any>[]): void;
 }
 
 /**
@@ -20,9 +23,24 @@ export async function prometheusMetrics(): Promise<PrometheusMetrics> {
   ]);
   const exporter = new PrometheusExporter({ preventServerStart: true, withoutTargetInfo: true, withoutScopeInfo: true });
   const provider = new MeterProvider({ readers: [exporter] });
+  const meter = provider.getMeter('kwatch');
   return {
-    meter: provider.getMeter('kwatch'),
+    meter,
     handler: (req, res) => exporter.getMetricsRequestHandler(req, res),
     shutdown: () => provider.shutdown(),
+    observe(watchers) {
+      const { name, unit } = METRICS.lastEventAge;
+      const gauge = meter.createObservableGauge(name, {
+        unit,
+        description: 'Time since the last event or bookmark of a watch',
+      });
+      gauge.addCallback((result) => {
+        const now = Date.now();
+        for (const w of watchers()) {
+          const at = w.health().lastEventAt;
+          if (at !== undefined) result.observe(Math.max(0, (now - at) / 1000), { kind: w.target.info.kind });
+        }
+      });
+    },
   };
 }

@@ -105,6 +105,7 @@ describe('the kwatch CLI against the real control plane', () => {
     // The lag of m2's creation (a ConfigMap's deletion carries no deletionTimestamp to measure from).
     expect(text).toMatch(/^kwatch_watch_lag_count\{kind="ConfigMap"\} 1$/m);
     expect(value('kwatch_watch_lag_sum{kind="ConfigMap"}')).toBeLessThan(5);
+    expect(value('kwatch_watch_last_event_age{kind="ConfigMap"}')).toBeLessThan(60);
     expect(text).not.toContain('namespace=');
     expect(await interrupt(run.child, run.exited)).toBe(0);
     // Without --health-port there is nowhere to serve them.
