@@ -1,6 +1,36 @@
-// Types only: kwatch never loads `@opentelemetry/api` itself. The user's `Meter` (from their own
-// `@opentelemetry/api`, an optional peer dependency) is all it calls.
-import type { Attributes, Counter, Histogram, Meter, ObservableGauge, ObservableResult } from '@opentelemetry/api';
+// kwatch never loads `@opentelemetry/api` (an optional peer dependency), not even its types: what it calls on the
+// user's `Meter` is described structurally below, so a TypeScript consumer without the package still compiles.
+// `metrics.test.ts` passes the SDK's real Meter, so the compiler checks that an OpenTelemetry Meter fits.
+
+/** Attributes (labels) of a data point, as OpenTelemetry's `Attributes`. */
+export type Attributes = Record<string, string | number | boolean | undefined>;
+/** The part of an OpenTelemetry `Counter` kwatch uses. */
+export interface Counter {
+  add(value: number, attributes?: Attributes): void;
+}
+/** The part of an OpenTelemetry `Histogram` kwatch uses. */
+export interface Histogram {
+  record(value: number, attributes?: Attributes): void;
+}
+/** The part of an OpenTelemetry `ObservableResult` kwatch uses. */
+export interface ObservableResult {
+  observe(value: number, attributes?: Attributes): void;
+}
+/** The part of an OpenTelemetry `ObservableGauge` kwatch uses. */
+export interface ObservableGauge {
+  addCallback(callback: (result: ObservableResult) => void): void;
+  removeCallback(callback: (result: ObservableResult) => void): void;
+}
+/** The part of an OpenTelemetry `Meter` (from `@opentelemetry/api`'s `metrics.getMeter()`) kwatch uses. */
+export interface Meter {
+  createCounter(name: string, options?: { unit?: string; description?: string }): Counter;
+  createHistogram(
+    name: string,
+    options?: { unit?: string; description?: string; advice?: { explicitBucketBoundaries?: number[] } },
+  ): Histogram;
+  createObservableGauge(name: string, options?: { unit?: string; description?: string }): ObservableGauge;
+}
+
 import type { WatchEvent, WatchMarker } from './events.ts';
 import type { WatcherHooks } from './options.ts';
 

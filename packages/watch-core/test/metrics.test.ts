@@ -3,6 +3,7 @@
 import { setImmediate as turn } from 'node:timers/promises';
 import { ConfigMap } from '@kwatch/models/v1';
 import { ManualClock, SimulatedApiServer } from '@kwatch/testenv';
+import { metrics as otel } from '@opentelemetry/api';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { apiErrorFrom, InformerFactory, METRICS, Watcher } from '../src/index.ts';
@@ -154,5 +155,8 @@ describe('metrics', () => {
   it('records nothing and loads no OpenTelemetry without the option; names are stable', async () => {
     expect(METRICS.events.name).toBe('kwatch.watch.events');
     expect(() => new Watcher(ConfigMap, { metrics: { meter: {} as never } })).toThrow(/OpenTelemetry Meter/);
+    // The API's own Meter type fits kwatch's structural one (checked by the compiler), here its no-op meter.
+    const watcher = new Watcher(ConfigMap, { metrics: { meter: otel.getMeter('kwatch') } });
+    expect(watcher.kind).toBe(ConfigMap);
   });
 });
