@@ -152,7 +152,8 @@ describe('the kwatch CLI against the real control plane', () => {
 
   it('kinds by discovery: a CRD installed in the cluster by name and short name (no file), short names of built-ins, -o name', async () => {
     const group = `kw${randomBytes(3).toString('hex')}.example.com`;
-    const crd = await installCRD(cp, gadgetCrd(group));
+    const shortName = `gdg${randomBytes(3).toString('hex')}`;
+    const crd = await installCRD(cp, gadgetCrd(group, shortName));
     const ns = `cli-${randomBytes(3).toString('hex')}`;
     await core.createNamespace({ body: { metadata: { name: ns } } });
     await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'c1' } } });
@@ -161,7 +162,7 @@ describe('the kwatch CLI against the real control plane', () => {
       namespace: ns,
       body: { apiVersion: `${group}/v1`, kind: 'Gadget', metadata: { name: 'g1' }, spec: { size: 1 } },
     });
-    for (const kinds of [`gadgets.${group},cm`, 'gdg,configmap', `gadget.v1.${group},ConfigMap`]) {
+    for (const kinds of [`gadgets.${group},cm`, `${shortName},configmap`, `gadget.v1.${group},ConfigMap`]) {
       const run = kwatch([kinds, '-n', ns, '-o', 'name']);
       await until(() => run.out.stderr.includes('in sync')).catch((e) => {
         throw new Error(`${kinds}: ${e} ${run.out.stderr}`);

@@ -32,7 +32,8 @@ it('resolves built-in names against the real discovery as kubectl does', async (
 
 it('a custom resource installed in the cluster: found by plural.group, short name and apiVersion + kind, watched untyped', async () => {
   const group = `kw${randomBytes(3).toString('hex')}.example.com`;
-  const crd = await installCRD(cp, gadgetCrd(group));
+  const shortName = `gdg${randomBytes(3).toString('hex')}`;
+  const crd = await installCRD(cp, gadgetCrd(group, shortName));
   const namespace = `disc-${randomBytes(3).toString('hex')}`;
   await cp.kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
   await cp.kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
@@ -43,7 +44,7 @@ it('a custom resource installed in the cluster: found by plural.group, short nam
 
   const kubeConfig = cp.kubeConfig;
   const byName = await discoverResource(`gadgets.${group}`, { kubeConfig });
-  const byShortName = await discoverResource('gdg', { kubeConfig });
+  const byShortName = await discoverResource(shortName, { kubeConfig });
   const byKind = await discoverResource({ apiVersion: `${group}/v1`, kind: 'Gadget' }, { kubeConfig });
   for (const d of [byName, byShortName, byKind])
     expect(d.info).toMatchObject({ group, version: 'v1', plural: 'gadgets', namespaced: true });
