@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { attachControlPlane } from '@kwatch/testenv';
+import { attachControlPlane, tcpConnectionIdsTo } from '@kwatch/testenv';
 import { inject } from 'vitest';
-import { isMarker, type WatchEvent, type WatchMarker } from '../src/index.ts';
+import { isMarker, type WatchEvent, type Watcher, type WatchMarker } from '../src/index.ts';
 
 export const cp = attachControlPlane(inject('kwatchTestenvState'));
 export const core = cp.kubeConfig.makeApiClient(CoreV1Api);
@@ -63,4 +63,25 @@ export class Collector<E extends Any = Any> {
   count(line: string): number {
     return this.lines.filter((l) => l === line).length;
   }
+}
+
+/**
+ * Starts one watcher per fresh namespace (`make`), waits until all have synced, and returns how many
+ * connections to the apiserver this process opened meanwhile — counted by socket, so that connections
+ * other tests of this worker left behind may close meanwhile; then checks every watcher gets an event.
+ */
+export async function connectionsOpenedBy(count: number, make: (namespace: string) => Watcher<any, any>): Promise<number> {
+  const port = Number(new URL(cp.server).port);
+  const namespaces = await Promise.all(Array.from({ length: count }, () => freshNamespace('conn')));
+  const before = tcpConnectionIdsTo(port);
+  const watchers = namespaces.map(make);
+  const collectors = watchers.map((w) => new Collector(w.stream({ markers: true })));
+  await Promise.all(collectors.map((c) => c.until((x) => x.lines.includes('SYNCED'))));
+  const opened = [...tcpConnectionIdsTo(port)].filter((id) => !before.has(id)).length;
+  await Promise.all(namespaces.map((ns) => createConfigMaps(ns, ['hello'])));
+  await Promise.all(collectors.map((c) => c.until((x) => x.lines.includes('ADDED hello'))));
+  for (const w of watchers) w.stop();
+  await Promise.all(collectors.map((c) => c.done));
+  for (const c of collectors) if (c.error) throw c.error;
+  return opened;
 }

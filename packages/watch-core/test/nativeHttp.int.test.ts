@@ -9,31 +9,19 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { ConfigMap } from '@kwatch/models/v1';
-import { startFaultProxy, tcpConnectionsTo } from '@kwatch/testenv';
+import { startFaultProxy } from '@kwatch/testenv';
 import { describe, expect, it } from 'vitest';
 import { KubeClient, type KwatchError, readKubeconfig, Watcher } from '../src/index.ts';
-import { Collector, cp, createConfigMaps, freshNamespace } from './helpers.ts';
+import { Collector, connectionsOpenedBy, cp, createConfigMaps, freshNamespace } from './helpers.ts';
 
-const port = Number(new URL(cp.server).port);
 const kubeConfig = () => readKubeconfig({ path: cp.kubeconfigPath, context: 'admin' });
 
-async function watchAll(count: number, http2: boolean): Promise<number> {
-  const namespaces = await Promise.all(Array.from({ length: count }, () => freshNamespace('native')));
-  const before = tcpConnectionsTo(port);
-  // One client per watcher, each from its own read of the file: sharing must not depend on object identity.
-  const watchers = namespaces.map(
+// One client per watcher, each from its own read of the file: sharing must not depend on object identity.
+const watchAll = (count: number, http2: boolean) =>
+  connectionsOpenedBy(
+    count,
     (namespace) => new Watcher(ConfigMap, { namespace, transport: new KubeClient({ kubeConfig: kubeConfig(), http2 }) }),
   );
-  const collectors = watchers.map((w) => new Collector(w.stream({ markers: true })));
-  await Promise.all(collectors.map((c) => c.until((x) => x.lines.includes('SYNCED'))));
-  const opened = tcpConnectionsTo(port) - before;
-  await Promise.all(namespaces.map((ns) => createConfigMaps(ns, ['hello'])));
-  await Promise.all(collectors.map((c) => c.until((x) => x.lines.includes('ADDED hello'))));
-  for (const w of watchers) w.stop();
-  await Promise.all(collectors.map((c) => c.done));
-  for (const c of collectors) expect(c.error).toBeUndefined();
-  return opened;
-}
 
 describe("kwatch's own connections (node:http2 / node:https)", () => {
   it('over HTTP/2, 20 watchers share one connection', async () => {
