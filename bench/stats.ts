@@ -1,7 +1,7 @@
 /** Order statistics for the benchmarks. */
 
 /** The `q`-quantile (0…1) of `xs`, nearest rank; NaN for no samples. */
-export function quantile(xs: readonly number[], q: number): number {
+function quantile(xs: readonly number[], q: number): number {
   if (xs.length === 0) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] as number;

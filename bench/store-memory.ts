@@ -13,7 +13,7 @@ import { podEvent } from './fixtures.ts';
 import { buildPeer, peerCommand } from './peers/build.ts';
 
 /** A ConfigMap as the sync scenario writes them (~1 KB of data), with the metadata the server adds. */
-export function configMapEvent(i: number): string {
+function configMapEvent(i: number): string {
   return JSON.stringify({
     type: 'ADDED',
     object: {

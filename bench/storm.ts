@@ -36,7 +36,7 @@ function command(impl: Impl): [string, string[]] {
 }
 
 /** The most timestamps (ms, sorted) within any window of `windowMs`. */
-export function maxInWindow(sorted: readonly number[], windowMs: number): number {
+function maxInWindow(sorted: readonly number[], windowMs: number): number {
   let best = 0;
   let lo = 0;
   for (let hi = 0; hi < sorted.length; hi++) {

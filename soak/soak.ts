@@ -23,7 +23,7 @@ export type SoakConsumer = 'steady' | 'churn';
 export const SOAK_CONSUMERS: readonly SoakConsumer[] = ['steady', 'churn'];
 
 /** What the churning consumer did (all 0 for the steady one). */
-export interface ChurnCounts {
+interface ChurnCounts {
   /** `break` out of `for await` (then a restream, at once or after a pause). */
   breaks: number;
   /** `mux.stop()` from inside the loop (then a restream). */

@@ -4,9 +4,9 @@ import { describeKind, type KubernetesKind, resourceFromCRD } from '@kwatch/mode
 import { Discovery, EXIT_CODES, loadConfig, loadPlugin, type WatcherConfig, type WatcherPlugin } from '@kwatch/toolkit';
 import { isKwatchError, KindError, MultiplexingWatcher, Watcher } from '@kwatch/watch-core';
 import type { CliOptions } from './args.ts';
+import type { Io } from './io.ts';
 import { kindFor } from './kinds.ts';
 import { loadKubeconfig } from './kubeconfig.ts';
-import type { Io } from './main.ts';
 import { type PrometheusMetrics, prometheusMetrics } from './metrics.ts';
 
 const LEVELS = { debug: 0, info: 1, warn: 2, error: 3 } as const;

@@ -1,15 +1,7 @@
 import { parseArgs } from './args.ts';
+import type { Io } from './io.ts';
 
-/** Where the CLI writes; injectable for tests. */
-export interface Io {
-  out: (line: string) => void;
-  err: (line: string) => void;
-  colour: boolean;
-  /** The environment (`KUBECONFIG`, `HOME`, `K8S_*`); the CLI never reads or changes `process.env` itself. */
-  env: Record<string, string | undefined>;
-  /** Resolves when the user asks to stop (Ctrl-C). */
-  interrupted: Promise<void>;
-}
+export type { Io } from './io.ts';
 
 /**
  * Runs `kwatch` with `argv` (without node and the script): parse → configuration → run over a multi-kind

@@ -1,7 +1,7 @@
 import { EventListener, type ListenerContext, StreamWatch } from '@kwatch/toolkit';
 import type { MultiplexedEvent } from '@kwatch/watch-core';
 import type { Level, Setup } from './configure.ts';
-import type { Io } from './main.ts';
+import type { Io } from './io.ts';
 import { formatEvent, tableHeader } from './output.ts';
 
 /** Prints every event in the chosen format. */

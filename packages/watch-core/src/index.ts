@@ -1,52 +1,60 @@
-export { Backoff, type BackoffOptions } from './backoff.ts';
-export { KubeClient, type KubeClientOptions, type KubeMethod, type KubeRequest } from './client.ts';
-export { type Clock, sleep, systemClock } from './clock.ts';
+export type { ExecConfig, Kubeconfig, KubeconfigCluster, KubeconfigUser, StreamBody, WatchTransport } from './client/index.ts';
+export {
+  HTTP2_HEALTH_DEFAULTS,
+  type Http2Health,
+  KubeClient,
+  type KubeClientOptions,
+  type KubeMethod,
+  type KubeRequest,
+  kubeConfigTransport,
+  loadDefaultKubeConfig,
+  type ReadKubeconfigOptions,
+  readKubeconfig,
+} from './client/index.ts';
+export type { IndexFunc } from './informers/index.ts';
+export {
+  dropManagedFields,
+  InformerFactory,
+  type InformerFactoryOptions,
+  type InformerOptions,
+  type InformerStreamOptions,
+  SharedStore,
+  type SharedWatcherOptions,
+  type SharedWatchInfo,
+  Store,
+  type StoreChange,
+  type StoreEventsOptions,
+  type StoreOptions,
+} from './informers/index.ts';
+export type { PartialObjectMetadata } from './internal/index.ts';
 export {
   ApiError,
   apiErrorFrom,
   asKwatchError,
+  Backoff,
+  type BackoffOptions,
+  type Clock,
   ConfigError,
   DecodeError,
   ERROR_CODES,
   errorFor,
   GoneError,
   isKwatchError,
+  isMarker,
   KindError,
   KwatchError,
   type KwatchErrorCode,
-  TransportError,
-} from './errors.ts';
-export {
-  isMarker,
   type ObjectEvent,
+  sleep,
+  systemClock,
   type Tombstone,
   type TombstoneEvent,
+  TransportError,
   WatchEvent,
   type WatchEventConstructor,
   type WatchEventType,
   type WatchMarker,
-} from './events.ts';
-export type { WatcherHealth } from './health.ts';
-export { type WaitUntilOptions, waitUntil, watchSingle } from './helpers.ts';
-export {
-  InformerFactory,
-  type InformerFactoryOptions,
-  type InformerOptions,
-  type InformerStreamOptions,
-  type SharedWatcherOptions,
-  type SharedWatchInfo,
-} from './informers.ts';
-export { loadDefaultKubeConfig } from './kubeconfig.ts';
-export {
-  type ExecConfig,
-  type Kubeconfig,
-  type KubeconfigCluster,
-  type KubeconfigUser,
-  type ReadKubeconfigOptions,
-  readKubeconfig,
-} from './kubeconfigFile.ts';
-export { DEFAULT_MAX_LINE_BYTES, LineSplitter, parseWatchLine, type RawWatchEvent } from './lineDecoder.ts';
-export { METRICS, type MetricsOptions } from './metrics.ts';
+} from './internal/index.ts';
 export {
   type Culled,
   type ExceptionCallback,
@@ -56,21 +64,26 @@ export {
   MultiplexingWatcher,
   type MultiplexingWatcherConstructor,
   type MultiplexingWatcherOptions,
-} from './multiplexer.ts';
-export { HTTP2_HEALTH_DEFAULTS, type Http2Health } from './nativeHttp.ts';
+} from './multiplex/index.ts';
+export type { WatcherHealth, WatcherHooks } from './watch/index.ts';
 export {
   type ConnectLimiter,
+  DEFAULT_MAX_LINE_BYTES,
   DEFAULTS,
+  fileResume,
+  LineSplitter,
+  METRICS,
+  type MetricsOptions,
+  PACING,
+  parseWatchLine,
+  type RawWatchEvent,
+  RESUME_SAVE_INTERVAL_MS,
   type ResumeStore,
   type StreamOptions,
-  type WatcherHooks,
+  type WaitUntilOptions,
+  Watcher,
+  type WatcherConstructor,
   type WatcherOptions,
-} from './options.ts';
-export { PACING } from './pacer.ts';
-export type { PartialObjectMetadata } from './partialObjectMetadata.ts';
-export { fileResume, RESUME_SAVE_INTERVAL_MS } from './resume.ts';
-export { SharedStore } from './sharedStore.ts';
-export { dropManagedFields, Store, type StoreChange, type StoreEventsOptions, type StoreOptions } from './store.ts';
-export type { IndexFunc } from './storeIndex.ts';
-export { kubeConfigTransport, type StreamBody, type WatchTransport } from './transport.ts';
-export { Watcher, type WatcherConstructor } from './watcherConstructor.ts';
+  waitUntil,
+  watchSingle,
+} from './watch/index.ts';

@@ -5,8 +5,8 @@ import { setImmediate as turn } from 'node:timers/promises';
 import { ConfigMap, Secret } from '@kwatch/models/v1';
 import { ManualClock, SimulatedApiServer } from '@kwatch/testenv';
 import { describe, expect, it } from 'vitest';
+import type { StreamBody, WatchTransport } from '../src/client/transport.ts';
 import { apiErrorFrom, isMarker, type KwatchError, MultiplexingWatcher, Store, Watcher } from '../src/index.ts';
-import type { StreamBody, WatchTransport } from '../src/transport.ts';
 
 type Any = any;
 

@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { ConfigMap } from '@kwatch/models/v1';
 import { type FaultProxy, startFaultProxy } from '@kwatch/testenv';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { inClusterKubeconfig } from '../src/inCluster.ts';
+import { inClusterKubeconfig } from '../src/client/inCluster.ts';
 import { type KubeClient as Client, KubeClient, type KwatchError, readKubeconfig, Watcher } from '../src/index.ts';
 import { Collector, cp, createConfigMaps, freshNamespace } from './helpers.ts';
 

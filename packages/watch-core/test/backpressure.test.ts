@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigMap } from '@kwatch/models/v1';
 import { expect, it } from 'vitest';
+import type { StreamBody, WatchTransport } from '../src/client/transport.ts';
 import { Watcher } from '../src/index.ts';
-import type { StreamBody, WatchTransport } from '../src/transport.ts';
 
 it('reads the body only as fast as the consumer pulls: a paused consumer pauses the reading', async () => {
   let pulled = 0;

@@ -1,8 +1,8 @@
 import { WatchEventEnvelopeSchema } from '@kwatch/models';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DecodeError } from '../src/errors.ts';
-import { LineSplitter, parseWatchLine } from '../src/lineDecoder.ts';
+import { DecodeError } from '../src/internal/errors.ts';
+import { LineSplitter, parseWatchLine } from '../src/watch/lineDecoder.ts';
 
 /** Splits `bytes` at the given cut points into chunks. */
 function chunked(bytes: Buffer, cuts: number[]): Buffer[] {

@@ -3,14 +3,14 @@
 import { watchTarget } from '@kwatch/models';
 import { ConfigMap } from '@kwatch/models/v1';
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../src/clock.ts';
-import { apiErrorFrom, type KwatchError, TransportError } from '../src/errors.ts';
-import { isMarker } from '../src/events.ts';
-import { KnownObjects } from '../src/knownObjects.ts';
-import { type Entry, Machine, type Memory, type Position, type State } from '../src/machine.ts';
-import { resolveStreamOptions, resolveWatcherOptions, type StreamOptions, type WatcherOptions } from '../src/options.ts';
-import { Pacer } from '../src/pacer.ts';
-import type { StreamBody, WatchTransport } from '../src/transport.ts';
+import type { StreamBody, WatchTransport } from '../src/client/transport.ts';
+import type { Clock } from '../src/internal/clock.ts';
+import { apiErrorFrom, type KwatchError, TransportError } from '../src/internal/errors.ts';
+import { isMarker } from '../src/internal/events.ts';
+import { KnownObjects } from '../src/watch/knownObjects.ts';
+import { type Entry, Machine, type Memory, type Position, type State } from '../src/watch/machine.ts';
+import { resolveStreamOptions, resolveWatcherOptions, type StreamOptions, type WatcherOptions } from '../src/watch/options.ts';
+import { Pacer } from '../src/watch/pacer.ts';
 
 class ManualClock implements Clock {
   t = 1_000_000;

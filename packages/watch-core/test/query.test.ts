@@ -4,8 +4,8 @@ import { ConfigMap } from '@kwatch/models/v1';
 import { SimulatedApiServer } from '@kwatch/testenv';
 import { describe, expect, it } from 'vitest';
 import { apiErrorFrom, Watcher } from '../src/index.ts';
-import { resolveWatcherOptions } from '../src/options.ts';
-import { listQuery, watchQuery } from '../src/query.ts';
+import { resolveWatcherOptions } from '../src/watch/options.ts';
+import { listQuery, watchQuery } from '../src/watch/query.ts';
 
 const o = resolveWatcherOptions({ labelSelector: 'app=web' });
 

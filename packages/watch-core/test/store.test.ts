@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { KwatchError } from '../src/errors.ts';
-import { WatchEvent, type WatchMarker } from '../src/events.ts';
-import { dropManagedFields, Store } from '../src/store.ts';
+import { dropManagedFields, Store } from '../src/informers/store.ts';
+import { KwatchError } from '../src/internal/errors.ts';
+import { WatchEvent, type WatchMarker } from '../src/internal/events.ts';
 
 type Obj = { metadata: { name: string; namespace?: string; managedFields?: unknown[] }; v?: number };
 const obj = (name: string, v = 1, namespace = 'ns'): Obj => ({ metadata: { name, namespace, managedFields: [{}] }, v });

@@ -1,9 +1,9 @@
 // Store indexes and Store.events() against a brute-force model, under random changes, tombstones and resyncs.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { KwatchError } from '../src/errors.ts';
-import { tombstoneEvent, WatchEvent, type WatchMarker } from '../src/events.ts';
-import { Store, type StoreChange } from '../src/store.ts';
+import { Store, type StoreChange } from '../src/informers/store.ts';
+import { KwatchError } from '../src/internal/errors.ts';
+import { tombstoneEvent, WatchEvent, type WatchMarker } from '../src/internal/events.ts';
 
 type Pod = {
   apiVersion: 'v1';

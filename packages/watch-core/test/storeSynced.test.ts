@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { KwatchError } from '../src/errors.ts';
-import { tombstoneEvent, WatchEvent, type WatchMarker } from '../src/events.ts';
-import { Store } from '../src/store.ts';
+import { Store } from '../src/informers/store.ts';
+import { KwatchError } from '../src/internal/errors.ts';
+import { tombstoneEvent, WatchEvent, type WatchMarker } from '../src/internal/events.ts';
 
 type Obj = { apiVersion: 'v1'; kind: 'Pod'; metadata: { name: string; namespace: string }; node?: string | undefined };
 const obj = (name: string, node?: string): Obj => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'ns' }, node });

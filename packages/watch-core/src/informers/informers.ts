@@ -1,0 +1,318 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import {
+  type CheckWatchable,
+  collectionPath,
+  type KubernetesKind,
+  KwatchError,
+  type NamespaceOption,
+  type WatchedObject,
+} from '@kwatch/models';
+import type { WatchTransport } from '../client/index.ts';
+import { KubeClient } from '../client/index.ts';
+import type { PartialObjectMetadata, WatchEvent, WatchMarker } from '../internal/index.ts';
+import { type Clock, systemClock } from '../internal/index.ts';
+import type { WatcherHealth, WatcherOptions } from '../watch/index.ts';
+import {
+  type MetricsOptions,
+  type ObservedWatch,
+  observeInformers,
+  WatcherClass as Watcher,
+  watchAttributes,
+} from '../watch/index.ts';
+import { DEFAULT_QUEUE_BOUND } from './feed.ts';
+import { SharedStore } from './sharedStore.ts';
+import { SharedWatch } from './sharedWatch.ts';
+
+/**
+ * Watcher options an {@link InformerFactory} applies to every watch it opens.
+ *
+ * @example
+ * ```ts
+ * const watcherOptions: SharedWatcherOptions = { timeoutSeconds: 120, backoff: { maxMs: 10_000 } };
+ * ```
+ */
+export type SharedWatcherOptions = Omit<
+  WatcherOptions<unknown>,
+  | 'namespace'
+  | 'labelSelector'
+  | 'fieldSelector'
+  | 'metadataOnly'
+  | 'resourceVersion'
+  | 'kubeConfig'
+  | 'transport'
+  | 'signal'
+  | 'clock'
+  | 'metrics'
+>;
+
+/**
+ * Options of {@link InformerFactory}.
+ *
+ * @example
+ * ```ts
+ * new InformerFactory({ kubeConfig, graceMs: 10_000, bufferSize: 4096, watcherOptions: { timeoutSeconds: 120 } });
+ * ```
+ */
+export interface InformerFactoryOptions {
+  /** The cluster and credentials, from client-node. Default: the user's kubeconfig, as `Watcher` reads it. */
+  readonly kubeConfig?: KubeConfig;
+  /** The transport of every watch (e.g. a `KubeClient` for `readKubeconfig()`). Default: one `KubeClient` of `kubeConfig`. */
+  readonly transport?: WatchTransport;
+  /** How long a watch keeps running after its last subscriber left, in ms (a quick re-subscribe reuses it). Default: `3000`. */
+  readonly graceMs?: number;
+  /**
+   * Items queued per stream subscriber before it counts as lagging: its queue is then dropped and it
+   * is resynced from the shared store (`RESYNC`, the difference, `SYNCED`). Default: `1024`.
+   */
+  readonly bufferSize?: number;
+  /** Options of every watcher (timeouts, backoff, hooks, …). Default: the watcher defaults. */
+  readonly watcherOptions?: SharedWatcherOptions;
+  /**
+   * OpenTelemetry instruments on your `Meter`: those of every shared watcher (events, reconnects,
+   * relists, 410s, bookmarks, errors, lag), and per shared watch the store size, subscribers, the
+   * deepest subscriber queue, the last event's age and overflows. Labels: `kind`, and `namespace`
+   * with `namespaceLabel`. Default: none.
+   */
+  readonly metrics?: MetricsOptions;
+  /** Testing seam: the clock of watchers and the grace period. Default: the system clock. */
+  readonly clock?: Clock;
+}
+
+/**
+ * What identifies a shared watch: one watch request per (kind, namespace, selectors, metadataOnly).
+ *
+ * @example
+ * ```ts
+ * informers.store(Pod, { namespace: 'web', labelSelector: 'app=web', metadataOnly: true });
+ * ```
+ */
+export interface InformerOptions<K> {
+  /** Watch within this namespace; `undefined` or `''` watches all namespaces. Default: all namespaces. */
+  readonly namespace?: NamespaceOption<K> | undefined;
+  /** A label selector. Default: none. */
+  readonly labelSelector?: string;
+  /** A field selector. Default: none. */
+  readonly fieldSelector?: string;
+  /** Objects as `PartialObjectMetadata` (metadata only). Default: `false`. */
+  readonly metadataOnly?: boolean;
+}
+
+/**
+ * Options of {@link InformerFactory.stream}.
+ *
+ * @example
+ * ```ts
+ * informers.stream(Pod, { namespace: 'web', markers: true, signal, bufferSize: 256 });
+ * ```
+ */
+export interface InformerStreamOptions<K> extends InformerOptions<K> {
+  /** Also yield `SYNCED` / `RESYNC` markers. Default: `false`. */
+  readonly markers?: boolean;
+  /** Leaves (ends this stream) when aborted, also before the first pull. Default: none. */
+  readonly signal?: AbortSignal;
+  /** This subscriber's queue bound. Default: the factory's `bufferSize`. */
+  readonly bufferSize?: number;
+}
+
+/** The objects of `K` as the options type them. */
+type ObjectsOf<K, O> = O extends { readonly metadataOnly: true } ? PartialObjectMetadata : WatchedObject<K>;
+
+/**
+ * One shared watch, as {@link InformerFactory.watches} describes it.
+ *
+ * @example
+ * ```ts
+ * const [info] = informers.watches(); console.log(info?.key, info?.holders, info?.health.state);
+ * ```
+ */
+export interface SharedWatchInfo {
+  /** The collection path and the selectors. */
+  readonly key: string;
+  /** Store handles and streams holding it. */
+  readonly holders: number;
+  readonly health: WatcherHealth;
+}
+
+/**
+ * Shared watches, as client-go's `SharedInformerFactory`: every `store()` and `stream()` of the same
+ * (kind, namespace, selectors, metadataOnly) shares ONE managed watch and one {@link Store}. A
+ * subscriber that joins late gets the current state from the store (synthetic ADDED, then `SYNCED`
+ * with markers), then the live changes — nothing twice. Each stream subscriber has a bounded queue
+ * (`bufferSize`): one that falls behind never holds the others back; its queue is dropped and it is
+ * resynced from the store (`RESYNC`, the difference, `SYNCED`), so nothing is lost either. A watch
+ * stops `graceMs` after its last subscriber leaves.
+ *
+ * @example
+ * ```ts
+ * const informers = new InformerFactory({ graceMs: 3000 });
+ * const pods = informers.store(Pod, { namespace: 'web' }).addIndex('byNode', (p) => [p.spec?.nodeName ?? '']);
+ * await pods.synced();
+ * pods.byIndex('byNode', 'node-1');
+ * for await (const e of informers.stream(Pod, { namespace: 'web' })) console.log(e.type, e.object.metadata?.name);
+ * pods.release(); // or `using pods = …`
+ * ```
+ */
+export class InformerFactory {
+  readonly #options: InformerFactoryOptions;
+  readonly #watches = new Map<string, SharedWatch<never>>();
+  #transport: WatchTransport | undefined;
+  #metrics: ReturnType<typeof observeInformers> | undefined;
+
+  constructor(options: InformerFactoryOptions = {}) {
+    const { graceMs, bufferSize } = options;
+    if (graceMs !== undefined && !(typeof graceMs === 'number' && graceMs >= 0)) {
+      throw new KwatchError('INVALID_OPTION', `Expected \`graceMs\` to be a number >= 0, got ${String(graceMs)}`);
+    }
+    checkBound(bufferSize);
+    this.#options = options;
+    const { metrics } = options;
+    if (metrics) {
+      const now = (): number => (options.clock ?? systemClock).now();
+      const observed = (): ObservedWatch[] =>
+        [...this.#watches.values()].map((w) => ({
+          attributes: watchAttributes(metrics, w.watcher.target.info.kind, w.watcher.target.namespace),
+          storeObjects: w.store.size,
+          subscribers: w.holders,
+          maxQueueDepth: w.maxQueueDepth,
+          lastEventAt: w.watcher.health().lastEventAt,
+        }));
+      this.#metrics = observeInformers(metrics, observed, now);
+    }
+  }
+
+  /**
+   * A handle on the shared store of this (kind, namespace, selectors, metadataOnly), kept up to date
+   * by the shared watch while any handle or stream holds it. `release()` (or `using`) lets it go.
+   *
+   * @example
+   * ```ts
+   * using pods = informers.store(Pod, { namespace: 'web' });
+   * await pods.synced();
+   * pods.get('web', 'web-0');
+   * ```
+   */
+  store<K extends KubernetesKind, const O extends InformerOptions<K> = InformerOptions<K>>(
+    kind: K & CheckWatchable<K>,
+    options?: O & InformerOptions<K>,
+  ): SharedStore<ObjectsOf<K, O>> {
+    const watch = this.#shared(kind, options ?? {});
+    watch.acquire();
+    return new SharedStore(watch.store, () => watch.release()) as unknown as SharedStore<ObjectsOf<K, O>>;
+  }
+
+  /**
+   * A stream of the shared watch: the current state from the shared store (synthetic ADDED, then
+   * `SYNCED` with markers), then every change, nothing twice. Subscribed when called; `break`,
+   * `return()` or the `signal` leave. A subscriber more than `bufferSize` items behind is resynced from
+   * the store (with markers: `RESYNC` whose reason is `SUBSCRIBER_OVERFLOW`, the difference — tombstones
+   * for what vanished —, `SYNCED`). It rejects when the shared watch fails for good (403, …).
+   *
+   * @example
+   * ```ts
+   * for await (const e of informers.stream(Pod, { namespace: 'web', markers: true })) {
+   *   if (e.type === 'SYNCED') console.log('up to date');
+   *   else if (e.type !== 'RESYNC') console.log(e.type, e.object.metadata?.name);
+   * }
+   * ```
+   */
+  stream<K extends KubernetesKind, const O extends InformerStreamOptions<K> = InformerStreamOptions<K>>(
+    kind: K & CheckWatchable<K>,
+    options?: O & InformerStreamOptions<K>,
+  ): AsyncGenerator<
+    O extends { readonly markers: true } ? WatchEvent<ObjectsOf<K, O>> | WatchMarker : WatchEvent<ObjectsOf<K, O>>,
+    void,
+    undefined
+  > {
+    const o = options ?? ({} as InformerStreamOptions<K>);
+    checkBound(o.bufferSize);
+    const watch = this.#shared(kind, o);
+    const stream = watch.subscribe({ markers: o.markers === true, bufferSize: o.bufferSize, signal: o.signal });
+    return stream as never;
+  }
+
+  /**
+   * The running shared watches.
+   *
+   * @example
+   * ```ts
+   * for (const w of informers.watches()) console.log(w.key, w.holders, w.health.state);
+   * ```
+   */
+  watches(): SharedWatchInfo[] {
+    return [...this.#watches].map(([key, w]) => ({ key, holders: w.holders, health: w.watcher.health() }));
+  }
+
+  /**
+   * Stops every shared watch at once; their streams end, their stores stop following the server.
+   *
+   * @example
+   * ```ts
+   * process.on('SIGTERM', () => informers.stop());
+   * ```
+   */
+  stop(): void {
+    for (const w of [...this.#watches.values()]) w.stop();
+  }
+
+  /** Stops every shared watch on `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.stop();
+  }
+
+  #shared<K extends KubernetesKind>(kind: K, options: InformerOptions<K>): SharedWatch<never> {
+    const { namespace, labelSelector, fieldSelector, metadataOnly } = options;
+    const watcher = new Watcher(kind as never, {
+      ...this.#options.watcherOptions,
+      namespace: (namespace ?? undefined) as never,
+      ...(labelSelector !== undefined && { labelSelector }),
+      ...(fieldSelector !== undefined && { fieldSelector }),
+      ...(metadataOnly !== undefined && { metadataOnly }),
+      ...(this.#options.metrics && { metrics: this.#options.metrics }),
+      transport: this.#transportFor(),
+      ...(this.#options.clock && { clock: this.#options.clock }),
+    }) as unknown as Watcher<never, never>;
+    const key = JSON.stringify([
+      collectionPath(watcher.target.info, watcher.target.namespace),
+      labelSelector ?? '',
+      fieldSelector ?? '',
+      metadataOnly === true,
+    ]);
+    const existing = this.#watches.get(key);
+    if (existing && !existing.ended) return existing;
+    const watch: SharedWatch<never> = new SharedWatch(watcher, {
+      graceMs: this.#options.graceMs ?? 3000,
+      bufferSize: this.#options.bufferSize ?? DEFAULT_QUEUE_BOUND,
+      clock: this.#options.clock,
+      onOverflow: overflowCounter(this.#metrics, this.#options.metrics, watcher),
+      onEnd: () => {
+        if (this.#watches.get(key) === watch) this.#watches.delete(key);
+      },
+    });
+    this.#watches.set(key, watch);
+    return watch;
+  }
+
+  #transportFor(): WatchTransport {
+    this.#transport ??=
+      this.#options.transport ??
+      new KubeClient({ kubeConfig: this.#options.kubeConfig, http2: this.#options.watcherOptions?.http2 ?? true });
+    return this.#transport;
+  }
+}
+
+/** Counts a subscriber's overflow, when there are metrics. */
+function overflowCounter(
+  m: ReturnType<typeof observeInformers> | undefined,
+  options: MetricsOptions | undefined,
+  watcher: Watcher<never, never>,
+): (() => void) | undefined {
+  if (!m || !options) return undefined;
+  const attributes = watchAttributes(options, watcher.target.info.kind, watcher.target.namespace);
+  return () => m.overflows.add(1, attributes);
+}
+
+function checkBound(bufferSize: unknown): void {
+  if (bufferSize !== undefined && !(typeof bufferSize === 'number' && Number.isInteger(bufferSize) && bufferSize > 0)) {
+    throw new KwatchError('INVALID_OPTION', `Expected \`bufferSize\` to be a positive integer, got ${String(bufferSize)}`);
+  }
+}

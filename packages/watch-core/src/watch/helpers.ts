@@ -1,0 +1,67 @@
+import type { CheckWatchable, KubernetesKind, WatchedObject } from '@kwatch/models';
+import type { WatchEvent } from '../internal/index.ts';
+import { KwatchError } from '../internal/index.ts';
+import type { WatcherOptions } from './options.ts';
+import { Watcher } from './watcher.ts';
+
+/**
+ * Watches one object by name (a `metadata.name` field selector), as Kubereq's `watch_single`.
+ *
+ * @example
+ * ```ts
+ * for await (const e of watchSingle(ConfigMap, 'settings', { namespace: 'web' })) console.log(e.type, e.object.data);
+ * ```
+ */
+export function watchSingle<K extends KubernetesKind>(
+  kind: K & CheckWatchable<K>,
+  name: string,
+  options: Omit<WatcherOptions<K>, 'fieldSelector'> = {},
+): AsyncGenerator<WatchEvent<WatchedObject<K>>, void, undefined> {
+  if (typeof name !== 'string' || name === '') {
+    throw new KwatchError('INVALID_OPTION', `Expected \`name\` to be a non-empty string, got ${String(name)}`);
+  }
+  return new Watcher(kind, { ...options, fieldSelector: `metadata.name=${name}` }).stream();
+}
+
+/** Options of {@link waitUntil}. */
+export type WaitUntilOptions<K> = WatcherOptions<K> & {
+  /** Give up after this many ms with a `TIMEOUT` error. Default: no limit. */
+  readonly timeout?: number;
+};
+
+/**
+ * Resolves with the first object of `kind` (existing or changed) for which `predicate` is
+ * true, as Kubereq's `wait_until`; rejects with `TIMEOUT` after `timeout` ms, or when the
+ * signal aborts. The watch is closed either way.
+ *
+ * @example
+ * ```ts
+ * const pod = await waitUntil(Pod, (p) => p.status?.phase === 'Running', { namespace: 'web', timeout: 60_000 });
+ * ```
+ */
+export async function waitUntil<K extends KubernetesKind>(
+  kind: K & CheckWatchable<K>,
+  predicate: (object: WatchedObject<K>) => boolean,
+  options: WaitUntilOptions<K> = {},
+): Promise<WatchedObject<K>> {
+  const { timeout, ...watcherOptions } = options;
+  if (timeout !== undefined && !(typeof timeout === 'number' && timeout > 0)) {
+    throw new KwatchError(
+      'INVALID_OPTION',
+      `Expected \`timeout\` to be a positive number of milliseconds, got ${String(timeout)}`,
+    );
+  }
+  const controller = new AbortController();
+  const timer = timeout === undefined ? undefined : setTimeout(() => controller.abort(), timeout);
+  const watcher = new Watcher(kind, watcherOptions);
+  try {
+    for await (const e of watcher.stream({ signal: controller.signal })) {
+      if (e.type !== 'DELETED' && predicate(e.object)) return e.object;
+    }
+    if (options.signal?.aborted) throw new KwatchError('ABORTED', 'waitUntil was aborted');
+    throw new KwatchError('TIMEOUT', `No ${watcher.target.info.kind} matched within ${timeout} ms`);
+  } finally {
+    if (timer) clearTimeout(timer);
+    watcher.stop();
+  }
+}

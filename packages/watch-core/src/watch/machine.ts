@@ -1,0 +1,473 @@
+import { collectionPath, type KwatchError, type ObjectMeta, StatusSchema, type WatchTarget } from '@kwatch/models';
+import type { StreamBody, WatchTransport } from '../client/index.ts';
+import {
+  apiErrorFrom,
+  asKwatchError,
+  type Clock,
+  DecodeError,
+  EventClass,
+  sleep,
+  type Tombstone,
+  TransportError,
+  tombstoneEvent,
+  type WatchEvent,
+  type WatchMarker,
+} from '../internal/index.ts';
+import { type Diff, type KnownObjects, splitKey } from './knownObjects.ts';
+import { LineSplitter, parseWatchLine } from './lineDecoder.ts';
+import type { ResolvedStreamOptions, ResolvedWatcherOptions } from './options.ts';
+import { PACING, type Pacer } from './pacer.ts';
+import { acceptFor, listQuery, watchQuery } from './query.ts';
+
+/** What a stream yields: object events and (with markers on) markers. */
+export type Item<T> = WatchEvent<T> | WatchMarker;
+
+/** A sync (initial state, or resync after 410) that has begun and not finished. */
+export interface SyncPoint {
+  readonly initial: boolean;
+  /** Ask for data not older than this resourceVersion; undefined for a consistent read. */
+  readonly notOlderThan: string | undefined;
+  /** Why a resync began (410 Gone); undefined for the initial state. */
+  readonly reason: KwatchError | undefined;
+}
+
+/**
+ * Where a watcher's consumer stands: the resourceVersion of the last change taken, or a sync
+ * in progress. A new stream resumes from the committed position, so it describes what was
+ * taken, never what merely arrived.
+ */
+export interface Position {
+  readonly resourceVersion: string | undefined;
+  readonly sync: SyncPoint | undefined;
+}
+
+/**
+ * One thing a step produced, in stream order: an item to yield, a hook to call, or both or
+ * neither, and the position the consumer is at once it has taken it. The watcher commits
+ * (position and known objects up to `seq`) when the consumer takes the entry.
+ */
+export interface Entry<T> {
+  readonly item: Item<T> | undefined;
+  readonly hook: (() => void) | undefined;
+  /** The position after this entry; `undefined`: unchanged. */
+  readonly position: Position | undefined;
+  /** The known-objects journal up to here. */
+  readonly seq: number;
+}
+
+/** What a watcher keeps across its streams (it owns it; one stream at a time uses it). */
+export interface Memory {
+  /** Committed: what the consumer has taken. */
+  position: Position;
+  readonly known: KnownObjects;
+  readonly pacer: Pacer;
+  watchListUnsupported: boolean;
+  readonly counters: { connects: number; reconnects: number; relists: number; lastEventAt: number | undefined };
+  lastError: KwatchError | undefined;
+}
+
+interface Sync {
+  readonly point: SyncPoint;
+  /** The committed resourceVersion while the sync runs (kept until it ends). */
+  readonly fromRv: string | undefined;
+  /** The position of every entry of the sync until its end (one object, shared). */
+  readonly position: Position;
+  /** Get the state by paginated LIST (WatchList refused, or a WatchList attempt failed). */
+  readonly viaList: boolean;
+  objects: number;
+}
+
+/**
+ * The watcher's states; {@link Machine.step} is the one transition function:
+ *
+ *   start ─▶ list ⟲ ─▶ connect ─▶ watch ⟲ ─▶ connect …            (sync by LIST)
+ *   start ─▶ connect(WatchList) ─▶ watch(initial events, bookmark) ─▶ watch …
+ *   start ─▶ connect(after the committed resourceVersion) ─▶ watch …
+ *   any failure ─▶ backoff ─▶ the same request again | a sync (410, managed) | fatal ─▶ throw
+ */
+export type State =
+  | { readonly kind: 'start' }
+  | { readonly kind: 'list'; readonly sync: Sync; readonly continueToken: string | undefined; readonly free: boolean }
+  | { readonly kind: 'connect'; readonly rv: string | undefined; readonly sync: Sync | undefined }
+  | {
+      readonly kind: 'watch';
+      readonly body: StreamBody;
+      readonly iterator: AsyncIterator<Uint8Array>;
+      readonly splitter: LineSplitter;
+      readonly openedAt: number;
+      rv: string | undefined;
+      sync: Sync | undefined;
+      /** Events and bookmarks received on this request. */
+      got: number;
+    }
+  | { readonly kind: 'backoff'; readonly delayMs: number; readonly next: State }
+  | { readonly kind: 'fatal'; readonly error: KwatchError }
+  | { readonly kind: 'done' };
+
+/** Everything one stream's machine needs. */
+export interface MachineConfig<T> {
+  readonly target: WatchTarget<T>;
+  readonly transport: WatchTransport;
+  readonly clock: Clock;
+  readonly signal: AbortSignal;
+  readonly options: ResolvedWatcherOptions;
+  readonly stream: ResolvedStreamOptions;
+  /** Turns a raw object into the event object (sets its prototype; validates with a schema). */
+  readonly decode: (raw: Record<string, unknown>) => T;
+}
+
+const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
+const unchanged = undefined;
+
+function safely<A>(fn: ((a: A) => void) | undefined, arg: A): (() => void) | undefined {
+  if (!fn) return undefined;
+  return () => {
+    try {
+      fn(arg);
+    } catch {
+      /* a hook must not break the stream */
+    }
+  };
+}
+
+/** The watcher of one stream as a state machine over the watcher's {@link Memory}. */
+export class Machine<T> {
+  readonly #c: MachineConfig<T>;
+  readonly #m: Memory;
+  readonly #path: string;
+
+  constructor(config: MachineConfig<T>, memory: Memory) {
+    this.#c = config;
+    this.#m = memory;
+    this.#path = collectionPath(config.target.info, config.target.namespace);
+  }
+
+  /** Moves from `state` to the next, with the entries produced on the way. Throws only in `fatal`. */
+  async step(state: State): Promise<[Entry<T>[], State]> {
+    if (this.#c.signal.aborted && state.kind !== 'done') return [[], this.#stopped(state)];
+    switch (state.kind) {
+      case 'start':
+        return this.#begin();
+      case 'list':
+        return this.#guard(state, () => this.#listPage(state));
+      case 'connect':
+        return this.#guard(state, () => this.#connect(state));
+      case 'watch':
+        return this.#guard(state, () => this.#read(state));
+      case 'backoff': {
+        const slept = await sleep(state.delayMs, this.#c.signal, this.#c.clock);
+        return [[], slept ? state.next : this.#stopped(state)];
+      }
+      case 'fatal':
+        throw state.error;
+      case 'done':
+        return [[], state];
+    }
+  }
+
+  /** Frees what a state holds (an open response). Safe on any state, more than once. */
+  release(state: State): void {
+    if (state.kind === 'watch') state.body.close();
+  }
+
+  #stopped(state: State): State {
+    this.release(state);
+    return { kind: 'done' };
+  }
+
+  #entry(item: Item<T> | undefined, hook?: (() => void) | undefined, position?: Position, seq?: number): Entry<T> {
+    return { item, hook, position, seq: seq ?? this.#m.known.seq };
+  }
+
+  #begin(): [Entry<T>[], State] {
+    const { position } = this.#m;
+    if (!this.#c.stream.manage) {
+      // Unmanaged: the watcher's resourceVersion as given or set ('0' included), repeated on every request.
+      const rv = position.sync ? position.sync.notOlderThan : position.resourceVersion;
+      return [[], { kind: 'connect', rv, sync: undefined }];
+    }
+    if (position.sync) {
+      const sync = this.#startSync(position.sync, position.resourceVersion, false);
+      const resumed =
+        position.sync.reason && this.#c.stream.markers ? [this.#entry({ type: 'RESYNC', reason: position.sync.reason })] : [];
+      return [resumed, sync];
+    }
+    return [[], { kind: 'connect', rv: position.resourceVersion, sync: undefined }];
+  }
+
+  #startSync(point: SyncPoint, fromRv: string | undefined, viaList: boolean): State {
+    this.#m.known.beginRelist();
+    const { watchList } = this.#c.options;
+    const byList = viaList || watchList === false || (watchList === 'auto' && this.#m.watchListUnsupported);
+    const sync: Sync = {
+      point,
+      fromRv,
+      position: { resourceVersion: fromRv, sync: point },
+      viaList: byList,
+      objects: 0,
+    };
+    return byList ? { kind: 'list', sync, continueToken: undefined, free: false } : { kind: 'connect', rv: fromRv, sync };
+  }
+
+  async #guard(state: State, run: () => Promise<[Entry<T>[], State]>): Promise<[Entry<T>[], State]> {
+    try {
+      return await run();
+    } catch (err) {
+      return this.#fail(err, state, []);
+    }
+  }
+
+  async #listPage(state: Extract<State, { kind: 'list' }>): Promise<[Entry<T>[], State]> {
+    if (!(await this.#m.pacer.admit(this.#c.signal, state.free))) return [[], this.#stopped(state)];
+    const q = listQuery(this.#c.options, { continueToken: state.continueToken, notOlderThan: state.sync.point.notOlderThan });
+    const page = (await this.#c.transport.getJson(this.#path, q, this.#c.signal, acceptFor(this.#c.options, 'list'))) as {
+      metadata?: { resourceVersion?: string; continue?: string };
+      items?: Record<string, unknown>[];
+    };
+    const entries: Entry<T>[] = [];
+    const { info } = this.#c.target;
+    const items = page.items ?? [];
+    for (const raw of items) {
+      // List items come without apiVersion and kind; make them look like watched objects.
+      raw.apiVersion ??= info.apiVersion;
+      raw.kind ??= info.kind;
+      state.sync.objects += 1;
+      this.#pushDiffs(entries, this.#m.known.listed(raw, raw.metadata as ObjectMeta | undefined), state.sync);
+    }
+    if (page.metadata?.continue) {
+      return [entries, { kind: 'list', sync: state.sync, continueToken: page.metadata.continue, free: items.length > 0 }];
+    }
+    const rv = page.metadata?.resourceVersion;
+    this.#finishSync(entries, state.sync, rv, 'list');
+    return [entries, { kind: 'connect', rv: rv ?? state.sync.fromRv, sync: undefined }];
+  }
+
+  #pushDiffs(entries: Entry<T>[], diffs: Diff[], sync: Sync): void {
+    for (const d of diffs) {
+      const item: Item<T> =
+        d.type === 'DELETED'
+          ? tombstoneEvent(this.#tombstone(d.key, d.known))
+          : (new EventClass(d.type, this.#c.decode(d.object as Record<string, unknown>), true) as WatchEvent<T>);
+      entries.push(this.#entry(item, undefined, sync.position, d.seq));
+    }
+  }
+
+  #finishSync(entries: Entry<T>[], sync: Sync, rv: string | undefined, via: 'list' | 'watch-list'): void {
+    this.#pushDiffs(entries, this.#m.known.endRelist(), sync);
+    const resourceVersion = rv ?? sync.fromRv;
+    const { initial } = sync.point;
+    if (!initial) this.#m.counters.relists += 1;
+    const marker: Item<T> | undefined = this.#c.stream.markers ? { type: 'SYNCED', initial, resourceVersion } : undefined;
+    const hook = safely(this.#c.options.hooks.relisted, { initial, objects: sync.objects, resourceVersion, via });
+    entries.push(this.#entry(marker, hook, { resourceVersion, sync: undefined }));
+  }
+
+  #tombstone(key: string, known: { uid: string | undefined; resourceVersion: string | undefined }): Tombstone<T> {
+    const { namespace, name } = splitKey(key);
+    const { info } = this.#c.target;
+    const metadata: { name: string; namespace?: string; uid?: string; resourceVersion?: string } = { name };
+    if (namespace) metadata.namespace = namespace;
+    if (known.uid) metadata.uid = known.uid;
+    if (known.resourceVersion) metadata.resourceVersion = known.resourceVersion;
+    return { apiVersion: info.apiVersion, kind: info.kind, metadata } as Tombstone<T>;
+  }
+
+  async #connect(state: Extract<State, { kind: 'connect' }>): Promise<[Entry<T>[], State]> {
+    if (!(await this.#m.pacer.admit(this.#c.signal))) return [[], this.#stopped(state)];
+    const { sync } = state;
+    const q = sync
+      ? watchQuery(this.#c.options, { resourceVersion: sync.point.notOlderThan, initialEvents: true })
+      : watchQuery(this.#c.options, { resourceVersion: state.rv });
+    // The watch's age counts from the request, as client-go's does: header latency is part of it.
+    const openedAt = this.#c.clock.now();
+    const body = await this.#c.transport.openStream(this.#path, q, this.#c.signal, acceptFor(this.#c.options, 'watch'));
+    const counters = this.#m.counters;
+    if (counters.connects++ > 0) counters.reconnects += 1;
+    const hook = safely(this.#c.options.hooks.connected, {
+      resourceVersion: sync ? sync.point.notOlderThan : state.rv,
+      reconnects: counters.reconnects,
+    });
+    const next: State = {
+      kind: 'watch',
+      body,
+      iterator: body[Symbol.asyncIterator](),
+      splitter: new LineSplitter(this.#c.options.maxLineBytes),
+      openedAt,
+      rv: state.rv,
+      sync,
+      got: 0,
+    };
+    return [hook ? [this.#entry(undefined, hook)] : [], next];
+  }
+
+  async #read(state: Extract<State, { kind: 'watch' }>): Promise<[Entry<T>[], State]> {
+    const next = await this.#nextChunk(state);
+    if (next.done) {
+      state.splitter.end(); // throws if the stream ended mid-line
+      this.release(state);
+      return this.#ended(state);
+    }
+    const entries: Entry<T>[] = [];
+    const before = state.got;
+    try {
+      for (const line of state.splitter.push(next.value)) this.#handleLine(line, state, entries);
+    } catch (err) {
+      // Deliver what decoded before the failure, then handle it.
+      this.#stamp(state, before);
+      return this.#fail(err, state, entries);
+    }
+    this.#stamp(state, before);
+    return [entries, state];
+  }
+
+  /** The server ended a watch cleanly (its timeoutSeconds, or a misbehaving server or proxy). */
+  #ended(state: Extract<State, { kind: 'watch' }>): [Entry<T>[], State] {
+    if (this.#c.stream.quitOnTimeout) return [[], { kind: 'done' }];
+    if (state.sync) {
+      throw new TransportError('NETWORK_ERROR', 'The watch ended before the initial events were complete');
+    }
+    if (state.got === 0 && this.#c.clock.now() - state.openedAt < PACING.minWatchMs) {
+      throw new TransportError(
+        'EARLY_CLOSE',
+        `The watch ended within ${PACING.minWatchMs} ms without an event (the server or a proxy closes watches at once)`,
+      );
+    }
+    return [[], { kind: 'connect', rv: state.rv, sync: undefined }];
+  }
+
+  /** The clock is read once per chunk that held an event or bookmark, not per event. */
+  #stamp(state: Extract<State, { kind: 'watch' }>, before: number): void {
+    if (state.got !== before) this.#m.counters.lastEventAt = this.#c.clock.now();
+  }
+
+  #nextChunk(state: Extract<State, { kind: 'watch' }>): Promise<IteratorResult<Uint8Array>> {
+    const { clock } = this.#c;
+    const ms = this.#c.options.inactivityTimeoutMs;
+    const timer = clock.setTimeout(() => {
+      state.body.close(new TransportError('STALLED', `No data from the API server for ${ms} ms; reconnecting`));
+    }, ms);
+    return state.iterator.next().finally(() => clock.clearTimeout(timer));
+  }
+
+  #handleLine(line: string, state: Extract<State, { kind: 'watch' }>, entries: Entry<T>[]): void {
+    const { type, object } = parseWatchLine(line);
+    const meta = object.metadata as ObjectMeta | undefined;
+    switch (type) {
+      case 'ADDED':
+      case 'MODIFIED':
+      case 'DELETED': {
+        state.got += 1;
+        if (state.sync && type === 'ADDED') {
+          state.sync.objects += 1;
+          this.#pushDiffs(entries, this.#m.known.listed(object, meta), state.sync);
+          return;
+        }
+        this.#m.pacer.progress();
+        const event = new EventClass(type, this.#c.decode(object)) as WatchEvent<T>;
+        if (!this.#c.stream.manage) {
+          // Unmanaged: every reconnect repeats the same request (Hikaru's semantics).
+          entries.push(this.#entry(event));
+          return;
+        }
+        const rv = meta?.resourceVersion ?? state.rv;
+        state.rv = rv;
+        this.#m.known.observe(type, meta);
+        entries.push(this.#entry(event, undefined, { resourceVersion: rv, sync: undefined }));
+        return;
+      }
+      case 'BOOKMARK': {
+        state.got += 1;
+        const rv = meta?.resourceVersion;
+        const hook = rv ? safely(this.#c.options.hooks.bookmark, { resourceVersion: rv }) : undefined;
+        if (state.sync) {
+          if (meta?.annotations?.[INITIAL_EVENTS_END] === 'true') {
+            const sync = state.sync;
+            state.sync = undefined;
+            state.rv = rv ?? sync.fromRv;
+            this.#finishSync(entries, sync, rv, 'watch-list');
+          }
+          return;
+        }
+        this.#m.pacer.progress();
+        const moves = this.#c.stream.manage && rv !== undefined;
+        if (moves) state.rv = rv;
+        if (hook || moves)
+          entries.push(this.#entry(undefined, hook, moves ? { resourceVersion: rv, sync: undefined } : unchanged));
+        return;
+      }
+      case 'ERROR': {
+        const parsed = StatusSchema.safeParse(object);
+        const status = parsed.success ? parsed.data : undefined;
+        throw apiErrorFrom(status?.code ?? 500, status, `watch ${this.#path}`);
+      }
+      default:
+        throw new DecodeError('DECODE_ERROR', `Unknown watch event type ${JSON.stringify(type.slice(0, 40))}`);
+    }
+  }
+
+  /** Decides what a failure leads to; `entries` are those produced before it, in order. */
+  #fail(err: unknown, state: State, entries: Entry<T>[]): [Entry<T>[], State] {
+    this.release(state);
+    if (this.#c.signal.aborted) return [entries, this.#stopped(state)];
+    const error = asKwatchError(err);
+    this.#m.lastError = error;
+    const hooks = this.#c.options.hooks;
+    const report = (hook: (() => void) | undefined, position?: Position): void => {
+      if (hook || position) entries.push(this.#entry(undefined, hook, position));
+    };
+    report(safely(hooks.error, error));
+    const sync = state.kind === 'list' || state.kind === 'connect' || state.kind === 'watch' ? state.sync : undefined;
+    const rv = state.kind === 'connect' || state.kind === 'watch' ? state.rv : undefined;
+
+    if (error.code === 'GONE' && this.#c.stream.manage) {
+      if (sync?.point.notOlderThan !== undefined) {
+        // The sync at our last resourceVersion was refused too: a consistent read (as client-go does), paced.
+        const point = { ...sync.point, notOlderThan: undefined };
+        report(undefined, { resourceVersion: sync.fromRv, sync: point });
+        return [entries, this.#startSync(point, sync.fromRv, true)];
+      }
+      const point: SyncPoint = sync?.point ?? { initial: false, notOlderThan: rv, reason: error };
+      if (!sync && this.#c.stream.markers)
+        entries.push(this.#entry({ type: 'RESYNC', reason: error }, undefined, { resourceVersion: rv, sync: point }));
+      else report(undefined, { resourceVersion: sync?.fromRv ?? rv, sync: point });
+      return this.#retryAfter(error, entries, this.#startSync(point, sync?.fromRv ?? rv, sync !== undefined));
+    }
+    if (sync && state.kind === 'connect' && (error.code === 'HTTP_ERROR' || error.code === 'NOT_FOUND')) {
+      // The server does not take WatchList requests (400/422): list instead, from now on.
+      if (this.#c.options.watchList === 'auto') {
+        this.#m.watchListUnsupported = true;
+        return [entries, this.#startSync(sync.point, sync.fromRv, true)];
+      }
+    }
+    // 401: the client has already asked for credentials again where they can change (exec plugin, token
+    // file, a client-node KubeConfig) and retried once; one place decides that, so UNAUTHORIZED is final here.
+    if (!error.retryable) return [entries, { kind: 'fatal', error }];
+    return this.#retryAfter(error, entries, this.#retryOf(state));
+  }
+
+  /** A failure counted by the pacer: back off (or give up past maxConsecutiveErrors), then `next`. */
+  #retryAfter(error: KwatchError, entries: Entry<T>[], next: State): [Entry<T>[], State] {
+    const pacer = this.#m.pacer;
+    const delayMs = pacer.failure((error as { retryAfterMs?: number }).retryAfterMs);
+    if (pacer.consecutiveFailures > this.#c.options.maxConsecutiveErrors) return [entries, { kind: 'fatal', error }];
+    const hook = safely(this.#c.options.hooks.reconnecting, {
+      error,
+      delayMs,
+      consecutiveErrors: pacer.consecutiveFailures,
+    });
+    if (hook) entries.push(this.#entry(undefined, hook));
+    return [entries, { kind: 'backoff', delayMs, next }];
+  }
+
+  /** The state that tries again what `state` was doing. */
+  #retryOf(state: State): State {
+    if (state.kind === 'list') return { kind: 'list', sync: state.sync, continueToken: state.continueToken, free: false };
+    if (state.kind === 'connect' || state.kind === 'watch') {
+      // An interrupted sync starts over by LIST (a WatchList cut by the server's timeout would be cut
+      // again at the same place); the diff against what was delivered keeps it exact.
+      const { sync } = state;
+      return sync ? this.#startSync(sync.point, sync.fromRv, true) : { kind: 'connect', rv: state.rv, sync: undefined };
+    }
+    return state;
+  }
+}

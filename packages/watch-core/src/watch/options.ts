@@ -1,0 +1,329 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KwatchError, type NamespaceOption } from '@kwatch/models';
+import { z } from 'zod';
+import type { WatchTransport } from '../client/index.ts';
+import type { BackoffOptions, Clock } from '../internal/index.ts';
+import type { WatcherHooks } from './hooks.ts';
+import type { MetricsOptions } from './metrics.ts';
+
+/**
+ * Options of `new Watcher(kind, options)`.
+ *
+ * @example
+ * ```ts
+ * new Watcher(Pod, { namespace: 'web', labelSelector: 'app=web', timeoutSeconds: 60 });
+ * ```
+ */
+export interface WatcherOptions<K> {
+  /** Watch within this namespace; `undefined` or `''` watches all namespaces. Default: all namespaces. */
+  readonly namespace?: NamespaceOption<K> | undefined;
+  /** A label selector, e.g. `app=web,tier!=db`. Default: none. */
+  readonly labelSelector?: string;
+  /** A field selector, e.g. `status.phase=Running`. Default: none. */
+  readonly fieldSelector?: string;
+  /**
+   * Start after this resourceVersion: only changes after it are delivered, no initial state.
+   * `'0'` means "the current state from the server's cache" (it may be slightly stale): managed
+   * streams deliver it as the initial state, ending with `SYNCED`; unmanaged ones pass it on as is.
+   * Default: none (the current state first, then changes).
+   */
+  readonly resourceVersion?: string;
+  /**
+   * The server ends each watch request after this many seconds; the watcher then reconnects
+   * (or ends, with `quitOnTimeout`). `0` or `null` (Hikaru's "no timeout") sends no timeout: the
+   * server's own default applies (30–60 minutes on kube-apiserver). Default: `290` (Hikaru's
+   * default of 1 replays the world every second).
+   */
+  readonly timeoutSeconds?: number | null;
+  /** Ask the server for BOOKMARK events, which keep the resourceVersion fresh on quiet resources. Default: `true`. */
+  readonly allowWatchBookmarks?: boolean;
+  /**
+   * Credentials and cluster, from client-node. Default: the user's kubeconfig (`KUBECONFIG`,
+   * `~/.kube/config`) or the in-cluster service account, as kubectl would choose, read without
+   * loading @kubernetes/client-node. kwatch's own `readKubeconfig()` (another file or context,
+   * also without client-node) goes through a client: `transport: new KubeClient({ kubeConfig })`.
+   */
+  readonly kubeConfig?: KubeConfig;
+  /**
+   * Speak HTTP/2 when the server offers it, so that every watcher with the same cluster and
+   * credentials shares one connection (up to 100 watches each), as client-go does. `false`
+   * gives one HTTP/1.1 connection per watch. Connections are shared either way. Default: `true`.
+   */
+  readonly http2?: boolean;
+  /** Ends every stream of this watcher when aborted, like `stop()`. Default: none. */
+  readonly signal?: AbortSignal;
+  /** A connection that delivers no byte for this long is treated as dead and reopened, in ms. Default: `120000`. */
+  readonly inactivityTimeoutMs?: number;
+  /** Reconnect backoff. Default: 800 ms doubling to 30 s, full jitter, reset after 2 min without failure. */
+  readonly backoff?: BackoffOptions;
+  /** Give up (throw) after this many retryable failures in a row. Default: `Infinity` (never give up; see `health()`). */
+  readonly maxConsecutiveErrors?: number;
+  /** Largest accepted watch event, in bytes; a longer one is a `LINE_TOO_LONG` error. Default: 16 MiB. */
+  readonly maxLineBytes?: number;
+  /** Objects per LIST page when listing. Default: `500`. */
+  readonly pageSize?: number;
+  /**
+   * Get the initial state by a WatchList stream (`sendInitialEvents`) instead of a paginated LIST.
+   * `'auto'` uses it when the server allows it and falls back to LIST otherwise. Default: `'auto'`.
+   */
+  readonly watchList?: 'auto' | boolean;
+  /**
+   * List and watch metadata only (`PartialObjectMetadata`: kind, apiVersion and the full
+   * `metadata`, no spec or status), as client-go's metadata informers do: far fewer bytes on the
+   * wire and in memory when only names, labels, owners or resourceVersions matter. The objects
+   * are typed `PartialObjectMetadata`. Default: `false`.
+   */
+  readonly metadataOnly?: boolean;
+  /** Lifecycle hooks. Default: none. */
+  readonly hooks?: WatcherHooks;
+  /**
+   * OpenTelemetry instruments (events by type, reconnects, relists, 410s, bookmarks, errors, lag), on
+   * your `Meter`; `namespaceLabel` adds a namespace label. Default: none (nothing recorded).
+   */
+  readonly metrics?: MetricsOptions;
+  /** Testing seam: the transport. Default: the kubeConfig's. */
+  readonly transport?: WatchTransport;
+  /** Testing seam: the clock. Default: the system clock. */
+  readonly clock?: Clock;
+}
+
+/** Options of `watcher.stream(options)`. */
+export interface StreamOptions {
+  /**
+   * Resume from the last resourceVersion seen, relist on 410 Gone and deliver nothing twice.
+   * `false` gives Hikaru's unmanaged behaviour (each reconnect repeats the same request). Default: `true`.
+   */
+  readonly manageResourceVersion?: boolean;
+  /** End the stream when the server closes a watch cleanly (its `timeoutSeconds` elapsed). Default: `false`. */
+  readonly quitOnTimeout?: boolean;
+  /** Ends this stream when aborted. Default: none. */
+  readonly signal?: AbortSignal;
+  /** Also yield `SYNCED` / `RESYNC` markers. Default: `false`. */
+  readonly markers?: boolean;
+  /**
+   * Runs every connect (until the response headers) and every LIST page, e.g. through a
+   * shared p-queue so many watchers do not reconnect at once after an apiserver restart.
+   * Default: none (run at once).
+   */
+  readonly connectLimiter?: ConnectLimiter;
+  /**
+   * Resume across process restarts: the resourceVersion is loaded before the stream starts (a
+   * watcher that has no position of its own starts after it) and saved from what the consumer took —
+   * events and bookmarks — at most once a second and when the stream ends. A 410 on the loaded
+   * version relists: `RESYNC` (with markers), every current object as a synthetic ADDED, `SYNCED`.
+   * Managed streams of a `Watcher` only; `fileResume(path)` keeps it in a file. Default: none.
+   */
+  readonly resume?: ResumeStore;
+}
+
+/**
+ * Where a stream's resourceVersion is kept across restarts (see {@link StreamOptions.resume}).
+ *
+ * @example
+ * ```ts
+ * const resume: ResumeStore = { load: async () => redis.get('rv') ?? undefined, save: async (rv) => void redis.set('rv', rv) };
+ * ```
+ */
+export interface ResumeStore {
+  /** The saved resourceVersion, or `undefined` when none was saved. */
+  load(): Promise<string | undefined>;
+  /** Keeps `resourceVersion` (called at most once a second, one call at a time). */
+  save(resourceVersion: string): Promise<void>;
+}
+
+/** See {@link StreamOptions.connectLimiter}. It must honour `signal` (give up waiting when it aborts). */
+export type ConnectLimiter = <R>(run: () => Promise<R>, signal: AbortSignal) => Promise<R>;
+
+const expect = (what: string) => ({ error: what });
+const positiveInt = z
+  .number(expect('a positive integer'))
+  .int(expect('a positive integer'))
+  .positive(expect('a positive integer'));
+const nonEmpty = z.string(expect('a non-empty string')).min(1, expect('a non-empty string'));
+const positiveMs = z.number(expect('a positive number of milliseconds')).positive(expect('a positive number of milliseconds'));
+
+const WatcherOptionsSchema = z.strictObject({
+  namespace: z.string(expect('a string')).optional(),
+  labelSelector: z.string(expect('a string')).optional(),
+  fieldSelector: z.string(expect('a string')).optional(),
+  resourceVersion: nonEmpty.optional(),
+  timeoutSeconds: z
+    .custom<number | null>(
+      (v) => v === null || (typeof v === 'number' && Number.isInteger(v) && v >= 0),
+      'a positive integer, or 0 or null for no timeout',
+    )
+    .optional(),
+  allowWatchBookmarks: z.boolean(expect('true or false')).optional(),
+  kubeConfig: z
+    .custom<KubeConfig>(
+      (v) =>
+        typeof (v as KubeConfig)?.applySecurityAuthentication === 'function' &&
+        typeof (v as KubeConfig)?.getCurrentCluster === 'function',
+      'a KubeConfig from @kubernetes/client-node',
+    )
+    .optional(),
+  http2: z.boolean(expect('true or false')).optional(),
+  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'an AbortSignal').optional(),
+  inactivityTimeoutMs: positiveMs.optional(),
+  backoff: z
+    .strictObject({
+      initialMs: positiveMs.optional(),
+      maxMs: positiveMs.optional(),
+      factor: z.number(expect('a number >= 1')).min(1, expect('a number >= 1')).optional(),
+      resetAfterMs: positiveMs.optional(),
+    })
+    .optional(),
+  maxConsecutiveErrors: z.number(expect('a positive number')).positive(expect('a positive number')).optional(),
+  maxLineBytes: positiveInt.optional(),
+  pageSize: positiveInt.optional(),
+  watchList: z.union([z.literal('auto'), z.boolean()], expect("'auto', true or false")).optional(),
+  metadataOnly: z.boolean(expect('true or false')).optional(),
+  hooks: z
+    .strictObject(
+      Object.fromEntries(
+        ['connected', 'reconnecting', 'relisted', 'bookmark', 'error'].map((name) => [
+          name,
+          z.custom<(...args: never[]) => void>((v) => typeof v === 'function', 'a function').optional(),
+        ]),
+      ),
+    )
+    .optional(),
+  metrics: z
+    .strictObject({
+      meter: z.custom<MetricsOptions['meter']>(
+        (v) => typeof (v as MetricsOptions['meter'])?.createCounter === 'function',
+        'an OpenTelemetry Meter',
+      ),
+      namespaceLabel: z.boolean(expect('true or false')).optional(),
+    })
+    .optional(),
+  transport: z
+    .custom<WatchTransport>((v) => typeof (v as WatchTransport)?.openStream === 'function', 'a WatchTransport')
+    .optional(),
+  clock: z.custom<Clock>((v) => typeof (v as Clock)?.setTimeout === 'function', 'a Clock').optional(),
+});
+
+const StreamOptionsSchema = z.strictObject({
+  manageResourceVersion: z.boolean(expect('true or false')).optional(),
+  quitOnTimeout: z.boolean(expect('true or false')).optional(),
+  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'an AbortSignal').optional(),
+  markers: z.boolean(expect('true or false')).optional(),
+  connectLimiter: z.custom<ConnectLimiter>((v) => typeof v === 'function', 'a function').optional(),
+  resume: z
+    .custom<ResumeStore>(
+      (v) => typeof (v as ResumeStore)?.load === 'function' && typeof (v as ResumeStore)?.save === 'function',
+      'an object with load() and save()',
+    )
+    .optional(),
+});
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'function') return 'a function';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'Object'})`;
+  return String(value);
+}
+
+function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  if (value !== undefined && (typeof value !== 'object' || value === null)) {
+    throw new KwatchError('INVALID_OPTION', `Expected ${what} to be an object, got ${show(value)}`);
+  }
+  const result = schema.safeParse(value ?? {}, { reportInput: true });
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = issue?.path.join('.') ?? '';
+  if (issue?.code === 'unrecognized_keys') {
+    const where = path ? ` in \`${path}\`` : '';
+    throw new KwatchError(
+      'INVALID_OPTION',
+      `Unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `\`${k}\``).join(', ')}${where}`,
+    );
+  }
+  throw new KwatchError(
+    'INVALID_OPTION',
+    `Expected \`${path}\` to be ${issue?.message ?? 'valid'}, got ${show((issue as { input?: unknown })?.input)}`,
+  );
+}
+
+/** Validates watcher options; a bad value is a `KwatchError` `INVALID_OPTION` naming it. */
+function checkWatcherOptions(options: unknown): void {
+  check(WatcherOptionsSchema, options, 'the watcher options');
+}
+
+/** Validates stream options. */
+function checkStreamOptions(options: unknown): void {
+  check(StreamOptionsSchema, options, 'the stream options');
+}
+
+/** The defaults of every watcher option, in one place. */
+export const DEFAULTS = {
+  timeoutSeconds: 290,
+  allowWatchBookmarks: true,
+  http2: true,
+  inactivityTimeoutMs: 120_000,
+  maxConsecutiveErrors: Number.POSITIVE_INFINITY,
+  maxLineBytes: 16 * 1024 * 1024,
+  pageSize: 500,
+  watchList: 'auto',
+  metadataOnly: false,
+  manageResourceVersion: true,
+  quitOnTimeout: false,
+  markers: false,
+} as const;
+
+/** Watcher options with every default applied. */
+export interface ResolvedWatcherOptions {
+  readonly labelSelector: string | undefined;
+  readonly fieldSelector: string | undefined;
+  readonly resourceVersion: string | undefined;
+  /** `undefined`: none sent. */
+  readonly timeoutSeconds: number | undefined;
+  readonly allowWatchBookmarks: boolean;
+  readonly http2: boolean;
+  readonly inactivityTimeoutMs: number;
+  readonly maxConsecutiveErrors: number;
+  readonly maxLineBytes: number;
+  readonly pageSize: number;
+  readonly watchList: 'auto' | boolean;
+  readonly metadataOnly: boolean;
+  readonly hooks: WatcherHooks;
+}
+
+/** Validates watcher options and applies the defaults. */
+export function resolveWatcherOptions(options: WatcherOptions<unknown>): ResolvedWatcherOptions {
+  checkWatcherOptions(options);
+  const o = options;
+  return {
+    labelSelector: o.labelSelector,
+    fieldSelector: o.fieldSelector,
+    resourceVersion: o.resourceVersion,
+    timeoutSeconds: o.timeoutSeconds === undefined ? DEFAULTS.timeoutSeconds : o.timeoutSeconds ? o.timeoutSeconds : undefined,
+    allowWatchBookmarks: o.allowWatchBookmarks ?? DEFAULTS.allowWatchBookmarks,
+    http2: o.http2 ?? DEFAULTS.http2,
+    inactivityTimeoutMs: o.inactivityTimeoutMs ?? DEFAULTS.inactivityTimeoutMs,
+    maxConsecutiveErrors: o.maxConsecutiveErrors ?? DEFAULTS.maxConsecutiveErrors,
+    maxLineBytes: o.maxLineBytes ?? DEFAULTS.maxLineBytes,
+    pageSize: o.pageSize ?? DEFAULTS.pageSize,
+    watchList: o.watchList ?? DEFAULTS.watchList,
+    metadataOnly: o.metadataOnly ?? DEFAULTS.metadataOnly,
+    hooks: o.hooks ?? {},
+  };
+}
+
+/** Stream options with every default applied. */
+export interface ResolvedStreamOptions {
+  readonly manage: boolean;
+  readonly quitOnTimeout: boolean;
+  readonly markers: boolean;
+}
+
+/** Validates stream options and applies the defaults. */
+export function resolveStreamOptions(options: StreamOptions): ResolvedStreamOptions {
+  checkStreamOptions(options);
+  return {
+    manage: options.manageResourceVersion ?? DEFAULTS.manageResourceVersion,
+    quitOnTimeout: options.quitOnTimeout ?? DEFAULTS.quitOnTimeout,
+    markers: options.markers ?? DEFAULTS.markers,
+  };
+}
