@@ -35,3 +35,4 @@ export {
   type MetadataOnlyKind,
   type PartialObjectMetadata,
 } from './partialObjectMetadata.ts';
+export { LiveStream, type LiveStreamSource } from './stream.ts';

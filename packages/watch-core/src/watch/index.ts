@@ -15,7 +15,7 @@ export {
   type StreamOptions,
   type WatcherOptions,
 } from './options.ts';
-export { PACING } from './pacer.ts';
+export { PACING, Pacer } from './pacer.ts';
 export { fileResume, RESUME_SAVE_INTERVAL_MS } from './resume.ts';
 export { openSession, type Session, Watcher as WatcherClass } from './watcher.ts';
 export { Watcher, type WatcherConstructor } from './watcherConstructor.ts';

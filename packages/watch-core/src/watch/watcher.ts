@@ -117,7 +117,11 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
   #ended: 'idle' | 'stopped' | 'failed' = 'idle';
   readonly #recorder: WatchRecorder | undefined;
 
-  constructor(kind: K & CheckWatchable<K>, options: WatcherOptions<K> = {}) {
+  /**
+   * `internal.pacer`: the request budget to draw from instead of a new one — the informer layer passes one per watch
+   * identity, so that a shared watch re-created after a failure keeps its budget. Not part of the public constructor.
+   */
+  constructor(kind: K & CheckWatchable<K>, options: WatcherOptions<K> = {}, internal: { pacer?: Pacer } = {}) {
     const resolved = resolveWatcherOptions(options as WatcherOptions<unknown>);
     this.target = watchTarget(kind, { namespace: options.namespace }) as unknown as WatchTarget<T>;
     this.#options = options;
@@ -136,7 +140,7 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
           ? { resourceVersion: undefined, sync: { initial: true, notOlderThan: rv, reason: undefined } }
           : { resourceVersion: rv, sync: undefined },
       known: new KnownObjects(),
-      pacer: new Pacer(this.#clock, options.backoff),
+      pacer: internal.pacer ?? new Pacer(this.#clock, options.backoff),
       watchListUnsupported: false,
       counters: { connects: 0, reconnects: 0, relists: 0, lastEventAt: undefined },
       lastError: undefined,
