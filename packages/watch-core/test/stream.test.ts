@@ -154,4 +154,65 @@ describe('LiveStream', () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(closes).toBe(1);
   });
+
+  it('take() runs when an item is handed out, never for one produced after the consumer left', async () => {
+    const taken: number[] = [];
+    let release: (() => void) | undefined;
+    const s = new LiveStream<number>({
+      async *start() {
+        yield 1;
+        await new Promise<void>((r) => (release = r)); // not honouring the signal: the worst producer
+        yield 2;
+      },
+      take: (x) => {
+        taken.push(x);
+        return x;
+      },
+    });
+    expect(await s.next()).toEqual({ done: false, value: 1 });
+    const pending = s.next();
+    await new Promise((r) => setTimeout(r, 5));
+    const returned = s.return();
+    expect(await within(pending)).toEqual({ done: true, value: undefined });
+    release?.();
+    await within(returned);
+    expect(taken).toEqual([1]);
+  });
+
+  it('batches are handed out one per next() in order; take() may skip an item; a throwing take() ends it', async () => {
+    const s = new LiveStream<string, number>({
+      batches: true,
+      async *start() {
+        yield [1, 2, 3];
+        yield [4, 5];
+      },
+      take: (x) => {
+        if (x === 5) throw new Error('cannot take 5');
+        return x === 2 ? undefined : String(x);
+      },
+    });
+    const got: string[] = [];
+    await expect(
+      (async () => {
+        for await (const x of s) got.push(x);
+      })(),
+    ).rejects.toThrow('cannot take 5');
+    expect(got).toEqual(['1', '3', '4']);
+    expect(await s.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it('a failing finally of the producer rejects return()', async () => {
+    const s = new LiveStream<number>({
+      async *start() {
+        try {
+          yield 1;
+        } finally {
+          // biome-ignore lint/correctness/noUnsafeFinally: the case under test
+          throw new Error('save failed');
+        }
+      },
+    });
+    await s.next();
+    await expect(s.return()).rejects.toThrow('save failed');
+  });
 });

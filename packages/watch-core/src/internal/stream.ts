@@ -1,12 +1,21 @@
 // The one stream primitive behind every kwatch stream: return()/throw()/abort end it at once and free what it holds.
 
-/** How a {@link LiveStream} is made: its source, started on the first pull, and what to free when it ends. */
-export interface LiveStreamSource<T> {
+/** How a {@link LiveStream} is made: its producer, started on the first pull, and what to free when it ends. */
+export interface LiveStreamSource<T, R = T> {
   /**
-   * Starts the producer on the first `next()`. `signal` aborts when the consumer leaves (`return()`, `throw()`, the
-   * stream's `signal`); every await of the producer must honour it, so that it ends promptly.
+   * Starts the producer on the first `next()`: an async iterator of items, or of batches of them with
+   * `batches: true` (handed out one per `next()` without another await). `signal` aborts when the consumer leaves
+   * (`return()`, `throw()`, the stream's `signal`); every await of the producer must honour it.
    */
-  start(signal: AbortSignal): AsyncIterator<T, void, undefined>;
+  start(signal: AbortSignal): AsyncIterator<R, void, undefined> | AsyncIterator<readonly R[], void, undefined>;
+  /** The producer yields arrays of items. Default: `false`. */
+  batches?: boolean;
+  /**
+   * Called for an item at the moment it is handed to the consumer — never for one produced after the consumer left —
+   * so that "taken" means delivered (a watcher commits its position here). Returns what to deliver, or `undefined` to
+   * skip the item; a throw rejects that `next()` and ends the stream. Default: the item itself.
+   */
+  take?(item: R): T | undefined;
   /**
    * Called exactly once when the stream ends, however it ends — also when it was never pulled — after the
    * producer (if started) has finished. For what was acquired when the stream was created (a subscription).
@@ -16,7 +25,7 @@ export interface LiveStreamSource<T> {
   signal?: AbortSignal | undefined;
 }
 
-type Settle<T> = (r: IteratorResult<T, void>) => void;
+type Waiter<T> = { resolve: (r: IteratorResult<T, void>) => void; reject: (err: unknown) => void };
 const DONE: IteratorReturnResult<void> = Object.freeze({ done: true, value: undefined });
 
 /**
@@ -26,6 +35,7 @@ const DONE: IteratorReturnResult<void> = Object.freeze({ done: true, value: unde
  *   before the first pull (the producer never starts), while a `next()` is pending (that `next()` settles done), or
  *   between pulls — and resolve once the producer has run its `finally`, which the abort makes prompt;
  * - an aborted `signal` ends it the same way;
+ * - an item is taken (`take`) only when it is handed out: one produced after the consumer left is never taken;
  * - `next()` calls made while one is pending are queued, as an async generator's are;
  * - after the end, `next()` is done and `return()` resolves at once.
  *
@@ -35,18 +45,23 @@ const DONE: IteratorReturnResult<void> = Object.freeze({ done: true, value: unde
  * for await (const x of s) if (x === 'enough') break; // produce()'s finally has run, unsubscribe() too
  * ```
  */
-export class LiveStream<T> implements AsyncGenerator<T, void, undefined>, AsyncDisposable {
-  readonly #source: LiveStreamSource<T>;
+export class LiveStream<T, R = T> implements AsyncGenerator<T, void, undefined>, AsyncDisposable {
+  readonly #source: LiveStreamSource<T, R>;
   readonly #controller = new AbortController();
-  #producer: AsyncIterator<T, void, undefined> | undefined;
-  /** The producer's `next()` in flight, and the consumers waiting for it or after it. */
-  #inFlight: Promise<unknown> | undefined;
-  readonly #waiting: Settle<T>[] = [];
+  #producer: AsyncIterator<unknown, void, undefined> | undefined;
+  /** Produced, not yet handed out. */
+  #buffer: readonly R[] = [];
+  #at = 0;
+  /** Consumers waiting, oldest first; the first one is served by the pull in flight. */
+  readonly #waiting: Waiter<T>[] = [];
+  #pulling = false;
   #ended = false;
-  #closed: Promise<void> | undefined;
+  /** Settles when the producer has finished and `close()` has run; holds the error of the producer's `finally`. */
+  #closed: Promise<{ error: unknown } | undefined> | undefined;
+  #pull: Promise<void> | undefined;
   readonly #onAbort = (): void => void this.#end();
 
-  constructor(source: LiveStreamSource<T>) {
+  constructor(source: LiveStreamSource<T, R>) {
     this.#source = source;
     const { signal } = source;
     if (signal?.aborted) void this.#end();
@@ -60,32 +75,26 @@ export class LiveStream<T> implements AsyncGenerator<T, void, undefined>, AsyncD
 
   next(): Promise<IteratorResult<T, void>> {
     if (this.#ended) return Promise.resolve(DONE);
+    if (this.#waiting.length === 0) {
+      // Fast path: an item already produced is handed out without another await.
+      try {
+        const item = this.#fromBuffer();
+        if (item !== undefined) return Promise.resolve({ done: false, value: item.value });
+      } catch (err) {
+        void this.#end();
+        return Promise.reject(err);
+      }
+      if (this.#ended) return Promise.resolve(DONE);
+    }
     return new Promise<IteratorResult<T, void>>((resolve, reject) => {
-      const run = async (): Promise<void> => {
-        if (this.#ended) return resolve(DONE);
-        this.#waiting.push(resolve);
-        try {
-          this.#producer ??= this.#source.start(this.#controller.signal);
-          const result = await this.#producer.next();
-          if (!this.#take(resolve)) return; // the stream ended meanwhile: that next() has settled done
-          if (result.done) {
-            resolve(DONE);
-            void this.#end(); // not awaited: the end waits for this very pull to finish
-          } else resolve(result);
-        } catch (err) {
-          if (!this.#take(resolve)) return;
-          void this.#end();
-          reject(err);
-        }
-      };
-      const previous = this.#inFlight;
-      const mine = previous ? previous.then(run, run) : run();
-      this.#inFlight = mine;
+      this.#waiting.push({ resolve, reject });
+      if (!this.#pulling) this.#pull = this.#serve();
     });
   }
 
+  /** Ends the stream; rejects only when the producer's own `finally` failed (a resume store that cannot save). */
   return(): Promise<IteratorResult<T, void>> {
-    return this.#end().then(() => DONE);
+    return this.#end().then((failed) => (failed ? Promise.reject(failed.error) : DONE));
   }
 
   throw(err?: unknown): Promise<IteratorResult<T, void>> {
@@ -97,31 +106,73 @@ export class LiveStream<T> implements AsyncGenerator<T, void, undefined>, AsyncD
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.#end();
+    await this.return();
   }
 
-  /** Removes `resolve` from the waiting consumers; false if the end already settled it. */
-  #take(resolve: Settle<T>): boolean {
-    const i = this.#waiting.indexOf(resolve);
-    if (i < 0) return false;
-    this.#waiting.splice(i, 1);
-    return true;
+  /** The next deliverable item of the buffer (taken), or undefined when it has none. Throws what `take` throws. */
+  #fromBuffer(): { value: T } | undefined {
+    const take = this.#source.take;
+    while (this.#at < this.#buffer.length) {
+      const raw = this.#buffer[this.#at] as R;
+      this.#at += 1;
+      const value = take ? take(raw) : (raw as unknown as T);
+      if (value !== undefined) return { value };
+      if (this.#ended) return undefined;
+    }
+    return undefined;
+  }
+
+  /** Serves the waiting consumers in order, pulling the producer as needed; one at a time. */
+  async #serve(): Promise<void> {
+    this.#pulling = true;
+    try {
+      while (this.#waiting.length > 0 && !this.#ended) {
+        const item = this.#fromBuffer();
+        if (item !== undefined) {
+          this.#waiting.shift()?.resolve({ done: false, value: item.value });
+          continue;
+        }
+        if (this.#ended) return;
+        this.#producer ??= this.#source.start(this.#controller.signal) as AsyncIterator<unknown, void, undefined>;
+        const result = await this.#producer.next();
+        if (this.#ended) return; // the consumer left meanwhile: what came is not taken
+        if (result.done) {
+          for (const w of this.#waiting.splice(0)) w.resolve(DONE);
+          void this.#end(); // not awaited: the end waits for this very pull
+          return;
+        }
+        this.#buffer = this.#source.batches ? (result.value as readonly R[]) : [result.value as R];
+        this.#at = 0;
+      }
+    } catch (err) {
+      if (this.#ended) return; // an error after the consumer left (its abort) is not theirs
+      const first = this.#waiting.shift();
+      for (const w of this.#waiting.splice(0)) w.resolve(DONE);
+      void this.#end();
+      first?.reject(err);
+    } finally {
+      this.#pulling = false;
+    }
   }
 
   /** Ends the stream once: settles every waiting `next()` done, aborts the producer, waits for its `finally`. */
-  #end(): Promise<void> {
+  #end(): Promise<{ error: unknown } | undefined> {
     if (this.#closed) return this.#closed;
     this.#ended = true;
     this.#source.signal?.removeEventListener('abort', this.#onAbort);
-    for (const settle of this.#waiting.splice(0)) settle(DONE);
+    for (const w of this.#waiting.splice(0)) w.resolve(DONE);
+    this.#buffer = [];
     this.#controller.abort();
     const producer = this.#producer;
-    const inFlight = this.#inFlight;
+    const pull = this.#pull;
     this.#closed = (async () => {
       try {
         // A producer suspended in an await finishes it (the abort makes that prompt) before return() can run.
-        if (inFlight) await inFlight.catch(() => undefined);
-        if (producer?.return) await producer.return().catch(() => undefined);
+        if (pull) await pull;
+        if (producer?.return) await producer.return();
+        return undefined;
+      } catch (error) {
+        return { error };
       } finally {
         this.#source.close?.();
       }
