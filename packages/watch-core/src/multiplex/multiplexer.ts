@@ -7,6 +7,7 @@ import {
   type Clock,
   EventClass,
   KwatchError,
+  LiveStream,
   sleep,
   systemClock,
   type WatchEvent,
@@ -133,6 +134,12 @@ interface Run {
   readonly limiter: ConnectLimiter;
   /** Its generator, to finish it when a new stream takes over after a stop. */
   readonly generator: { current: AsyncGenerator<unknown, void, undefined> | undefined };
+}
+
+/** An entry of one watcher, as the merge hands it to the stream. */
+interface Taken {
+  readonly source: Source;
+  readonly entry: Entry<unknown>;
 }
 
 interface Source {
@@ -315,14 +322,25 @@ class Multiplexer<Ks extends KubernetesKind = never> {
       throw new KwatchError('INVALID_OPTION', 'Unknown option `resume` for a multiplexer (it is a Watcher stream option)');
     }
     const generator: Run['generator'] = { current: undefined };
-    generator.current = this.#merge(options, generator);
-    return generator.current as AsyncGenerator<MultiplexedEventOf<Ks> | MultiplexedMarker, void, undefined>;
+    const stream = new LiveStream<MultiplexedEvent<unknown> | MultiplexedMarker, Taken>({
+      signal: options.signal,
+      start: (live) => this.#merge(options, generator, live),
+      // Committed when handed out: after a stop() or a return() nothing more is taken.
+      take: ({ source, entry }) => {
+        if (source.run.controller.signal.aborted) return undefined;
+        const item = source.session?.take(entry);
+        if (item === undefined) return undefined;
+        return item instanceof EventClass
+          ? (new MultiplexedEventClass(item as WatchEvent<unknown>, source.kind, source.watcher) as MultiplexedEvent<unknown>)
+          : { ...(item as WatchMarker), kind: source.kind, watcher: source.watcher };
+      },
+    });
+    generator.current = stream;
+    return stream as unknown as AsyncGenerator<MultiplexedEventOf<Ks> | MultiplexedMarker, void, undefined>;
   }
 
-  async *#merge(
-    options: StreamOptions,
-    generator: Run['generator'],
-  ): AsyncGenerator<MultiplexedEvent<unknown> | MultiplexedMarker, void, undefined> {
+  /** The producer of a stream: the next entry of each watcher in turn, taken by the stream when handed out. */
+  async *#merge(options: StreamOptions, generator: Run['generator'], live: AbortSignal): AsyncGenerator<Taken, void, undefined> {
     // A stream still running refuses a second; a stopped one (even if its consumer never called
     // `return()`) is finished first, as a Watcher's is. Claimed before the first await.
     const previous = this.#run;
@@ -331,14 +349,17 @@ class Multiplexer<Ks extends KubernetesKind = never> {
     }
     const controller = new AbortController();
     const signal = controller.signal;
-    const onOuterAbort = (): void => this.stop();
-    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    const onLeave = (): void => {
+      controller.abort();
+      this.#notify();
+    };
+    live.addEventListener('abort', onLeave, { once: true });
     const limiter: ConnectLimiter = (run, s) => this.#queue.add(() => this.#counted(run), { signal: s });
     const run: Run = { options: { ...options, signal }, controller, limiter, generator };
     this.#run = run;
     try {
       if (previous) await previous.generator.current?.return(undefined).catch(() => {});
-      if (options.signal?.aborted || signal.aborted) return;
+      if (live.aborted || signal.aborted) return;
       for (const [key, watcher] of this.#watchers) if (!this.#sources.has(key)) this.#startSource(key, watcher);
       let next = 0;
       while (!signal.aborted) {
@@ -357,19 +378,15 @@ class Multiplexer<Ks extends KubernetesKind = never> {
         if (!taken) {
           await new Promise<void>((resolve) => {
             this.#wake = resolve;
+            if (signal.aborted) resolve();
           });
           continue;
         }
-        const { source, entry } = taken;
         if (signal.aborted) return; // stop() inside the loop: nothing more, and nothing committed
-        const item = source.session?.take(entry);
-        if (item === undefined) continue;
-        yield item instanceof EventClass
-          ? (new MultiplexedEventClass(item as WatchEvent<unknown>, source.kind, source.watcher) as MultiplexedEvent<unknown>)
-          : { ...(item as WatchMarker), kind: source.kind, watcher: source.watcher };
+        yield taken;
       }
     } finally {
-      options.signal?.removeEventListener('abort', onOuterAbort);
+      live.removeEventListener('abort', onLeave);
       controller.abort();
       for (const [key, source] of [...this.#sources]) if (source.run === run) this.#removeSource(key);
       if (this.#run === run) {

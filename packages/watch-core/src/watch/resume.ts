@@ -1,6 +1,7 @@
+// Resume across processes: load a saved resourceVersion, save what the consumer took (fileResume for scripts).
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import type { Clock, WatchEvent, WatchMarker } from '../internal/index.ts';
+import type { Clock } from '../internal/index.ts';
 import { KwatchError } from '../internal/index.ts';
 import type { ResumeStore, StreamOptions } from './options.ts';
 
@@ -15,74 +16,86 @@ import type { ResumeStore, StreamOptions } from './options.ts';
 export const RESUME_SAVE_INTERVAL_MS = 1000;
 
 /** What resuming needs of a watcher. */
-interface Resumable<T> {
+interface Resumable {
   currentResourceVersion(): string | undefined;
   updateResourceVersion(resourceVersion: string): void;
-  stream(options: StreamOptions): AsyncGenerator<WatchEvent<T> | WatchMarker, void, undefined>;
 }
 
 /**
- * A managed stream that loads its starting resourceVersion from `resume` and saves what the
- * consumer has taken (events and bookmarks: the watcher's committed position), throttled to one save
- * per {@link RESUME_SAVE_INTERVAL_MS} and one at the end. A save that rejects ends the stream with its error.
- * Internal: `watcher.stream({ resume })` calls it.
+ * The resume side of a managed stream (internal: `watcher.stream({ resume })` uses it). It loads the starting
+ * resourceVersion, and saves the watcher's committed position — what the consumer has taken, events and bookmarks —
+ * at most once per {@link RESUME_SAVE_INTERVAL_MS} and once at the end. It can only save what was handed out:
+ * the watcher commits an item when it is handed to the consumer, and after a save failed {@link beforeTake} refuses
+ * the next item before it is taken, so the stream ends with the save's error and a new stream delivers that item
+ * again. Nothing is lost to a failing store.
  */
-export async function* resumed<T>(
-  watcher: Resumable<T>,
-  options: StreamOptions,
-  resume: ResumeStore,
-  clock: Clock,
-): AsyncGenerator<WatchEvent<T> | WatchMarker, void, undefined> {
-  const { resume: _resume, ...rest } = options;
-  if (rest.manageResourceVersion === false) {
-    throw new KwatchError('INVALID_OPTION', 'Expected `resume` on a managed stream, got `manageResourceVersion: false`');
-  }
-  // A watcher that already has a position (it streamed in this process) knows better than the saved one.
-  if (watcher.currentResourceVersion() === undefined) {
-    const loaded = await resume.load();
-    if (loaded) watcher.updateResourceVersion(loaded);
-  }
-  let saved = watcher.currentResourceVersion();
-  let lastSaveAt = Number.NEGATIVE_INFINITY;
-  let saving: Promise<void> | undefined;
-  let failure: { error: unknown } | undefined;
-  let timer: unknown;
+export class Resumer {
+  readonly #watcher: Resumable;
+  readonly #store: ResumeStore;
+  readonly #clock: Clock;
+  #saved: string | undefined;
+  #lastSaveAt = Number.NEGATIVE_INFINITY;
+  #saving: Promise<void> | undefined;
+  #failure: { error: unknown } | undefined;
+  #timer: unknown;
 
-  const save = (): void => {
-    const rv = watcher.currentResourceVersion();
-    if (saving || rv === undefined || rv === saved) return;
-    lastSaveAt = clock.now();
-    saving = resume.save(rv).then(
+  constructor(watcher: Resumable, store: ResumeStore, clock: Clock, options: StreamOptions) {
+    if (options.manageResourceVersion === false) {
+      throw new KwatchError('INVALID_OPTION', 'Expected `resume` on a managed stream, got `manageResourceVersion: false`');
+    }
+    this.#watcher = watcher;
+    this.#store = store;
+    this.#clock = clock;
+  }
+
+  /** Before the first request: the saved position, unless the watcher already has one (it streamed in this process). */
+  async load(): Promise<void> {
+    if (this.#watcher.currentResourceVersion() === undefined) {
+      const loaded = await this.#store.load();
+      if (loaded) this.#watcher.updateResourceVersion(loaded);
+    }
+    this.#saved = this.#watcher.currentResourceVersion();
+    // Bookmarks move the position without an item: a timer saves them too, once a second at most.
+    const tick = (): void => {
+      this.#save();
+      this.#timer = this.#clock.setTimeout(tick, RESUME_SAVE_INTERVAL_MS);
+    };
+    this.#timer = this.#clock.setTimeout(tick, RESUME_SAVE_INTERVAL_MS);
+  }
+
+  /** Before an item is taken: a failed save ends the stream here, so the item stays untaken (delivered again). */
+  beforeTake(): void {
+    if (this.#failure) throw this.#failure.error;
+  }
+
+  /** After an item was taken: saves when the last save is a second old. */
+  afterTake(): void {
+    if (this.#clock.now() - this.#lastSaveAt >= RESUME_SAVE_INTERVAL_MS) this.#save();
+  }
+
+  /** When the stream ends, however: saves what was taken last; throws a save's failure (also on `break`). */
+  async finish(): Promise<void> {
+    this.#clock.clearTimeout(this.#timer);
+    await this.#saving;
+    this.#save();
+    await this.#saving;
+    if (this.#failure) throw this.#failure.error;
+  }
+
+  #save(): void {
+    const rv = this.#watcher.currentResourceVersion();
+    if (this.#saving || rv === undefined || rv === this.#saved) return;
+    this.#lastSaveAt = this.#clock.now();
+    this.#saving = this.#store.save(rv).then(
       () => {
-        saved = rv;
-        saving = undefined;
+        this.#saved = rv;
+        this.#saving = undefined;
       },
       (error: unknown) => {
-        failure ??= { error };
-        saving = undefined;
+        this.#failure ??= { error };
+        this.#saving = undefined;
       },
     );
-  };
-  // Bookmarks move the position without an item: a timer saves them too, once a second at most.
-  const tick = (): void => {
-    save();
-    timer = clock.setTimeout(tick, RESUME_SAVE_INTERVAL_MS);
-  };
-  timer = clock.setTimeout(tick, RESUME_SAVE_INTERVAL_MS);
-
-  try {
-    for await (const item of watcher.stream(rest)) {
-      if (failure) throw failure.error;
-      yield item;
-      if (clock.now() - lastSaveAt >= RESUME_SAVE_INTERVAL_MS) save();
-    }
-  } finally {
-    clock.clearTimeout(timer);
-    await saving;
-    save(); // what was taken last
-    await saving;
-    // biome-ignore lint/correctness/noUnsafeFinally: a failed save must not pass silently, also on `break`
-    if (failure) throw failure.error;
   }
 }
 

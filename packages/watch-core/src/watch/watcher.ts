@@ -11,7 +11,7 @@ import {
 import type { WatchTransport } from '../client/index.ts';
 import { KubeClient } from '../client/index.ts';
 import type { ObjectEvent, WatchEvent, WatchMarker } from '../internal/index.ts';
-import { asPartialObjectMetadata, type Clock, systemClock } from '../internal/index.ts';
+import { asPartialObjectMetadata, type Clock, LiveStream, systemClock } from '../internal/index.ts';
 import { healthOf, type WatcherHealth } from './health.ts';
 import { KnownObjects } from './knownObjects.ts';
 import { type Entry, type Item, Machine, type Memory, type State } from './machine.ts';
@@ -25,7 +25,7 @@ import {
   type WatcherOptions,
 } from './options.ts';
 import { Pacer } from './pacer.ts';
-import { resumed } from './resume.ts';
+import { Resumer } from './resume.ts';
 
 /** Runs the transport's requests through the limiter, when there is one. */
 function limited(transport: WatchTransport, limiter: ConnectLimiter | undefined): WatchTransport {
@@ -258,18 +258,30 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
   stream(options?: StreamOptions): AsyncGenerator<WatchEvent<T>, void, undefined>;
   stream(options: StreamOptions = {}): AsyncGenerator<WatchEvent<T> | WatchMarker, void, undefined> {
     resolveStreamOptions(options);
-    if (options.resume) return resumed<T>(this, options, options.resume, this.#clock);
-    return this.#deliver(this[openSession](options));
-  }
-
-  async *#deliver(session: Session<T>): AsyncGenerator<Item<T>, void, undefined> {
-    for await (const batch of session.batches) {
-      for (const entry of batch) {
-        if (session.signal.aborted) return; // stop() inside the loop: nothing more, and nothing committed
-        const item = session.take(entry);
-        if (item) yield item;
-      }
-    }
+    const { resume, signal, ...rest } = options;
+    const resumer = resume ? new Resumer(this, resume, this.#clock, options) : undefined;
+    let session: Session<T> | undefined;
+    const self = this;
+    return new LiveStream<Item<T>, Entry<T>>({
+      batches: true,
+      signal,
+      async *start(live) {
+        if (resumer) await resumer.load();
+        session = self[openSession]({ ...rest, signal: live });
+        try {
+          yield* session.batches;
+        } finally {
+          await resumer?.finish();
+        }
+      },
+      // Taken (committed) when handed out: an entry produced after the consumer left is never taken.
+      take(entry) {
+        resumer?.beforeTake();
+        const item = session?.take(entry);
+        resumer?.afterTake();
+        return item;
+      },
+    });
   }
 
   /** @internal A stream as batches of entries that its consumer commits one by one. */
