@@ -1,11 +1,13 @@
-// Layer 0, internal: what every layer shares — the clock, backoff, the error table, the event model.
+// Layer 0, internal: what every layer shares — the clock, backoff, the error table, the defaults, options checks, the event model.
 // Imports nothing of kwatch's; entered only through this file.
 export { Backoff, type BackoffOptions } from './backoff.ts';
 export { type Clock, sleep, systemClock } from './clock.ts';
+export { DEFAULTS } from './defaults.ts';
 export {
   ApiError,
   apiErrorFrom,
   asKwatchError,
+  type CodesOf,
   ConfigError,
   DecodeError,
   ERROR_CODES,
@@ -14,6 +16,7 @@ export {
   isKwatchError,
   KindError,
   KwatchError,
+  type KwatchErrorClass,
   type KwatchErrorCode,
   TransportError,
 } from './errors.ts';
@@ -35,4 +38,5 @@ export {
   type MetadataOnlyKind,
   type PartialObjectMetadata,
 } from './partialObjectMetadata.ts';
-export { LiveStream, type LiveStreamSource } from './stream.ts';
+export { checkOptions, optionSchemas, requireOption } from './options.ts';
+export { LiveStream } from './stream.ts';
