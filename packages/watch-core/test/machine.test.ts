@@ -2,39 +2,15 @@
 
 import { watchTarget } from '@kwatch/models';
 import { ConfigMap } from '@kwatch/models/v1';
+import { ManualClock } from '@kwatch/testenv';
 import { describe, expect, it } from 'vitest';
 import type { StreamBody, WatchTransport } from '../src/client/transport.ts';
-import type { Clock } from '../src/internal/clock.ts';
 import { apiErrorFrom, type KwatchError, TransportError } from '../src/internal/errors.ts';
 import { isMarker } from '../src/internal/events.ts';
 import { KnownObjects } from '../src/watch/knownObjects.ts';
 import { type Entry, Machine, type Memory, type Position, type State } from '../src/watch/machine.ts';
 import { resolveStreamOptions, resolveWatcherOptions, type StreamOptions, type WatcherOptions } from '../src/watch/options.ts';
 import { Pacer } from '../src/watch/pacer.ts';
-
-class ManualClock implements Clock {
-  t = 1_000_000;
-  timers = new Map<number, { at: number; fn: () => void }>();
-  #id = 0;
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = ++this.#id;
-    this.timers.set(id, { at: this.t + ms, fn });
-    return id;
-  };
-  clearTimeout = (h: unknown) => {
-    this.timers.delete(h as number);
-  };
-  advance(ms: number): void {
-    this.t += ms;
-    for (const [id, timer] of [...this.timers]) {
-      if (timer.at <= this.t) {
-        this.timers.delete(id);
-        timer.fn();
-      }
-    }
-  }
-}
 
 /** A response body the test feeds by hand. */
 class FakeBody implements StreamBody {
@@ -454,10 +430,10 @@ describe('the watcher state machine', () => {
   it('an abort during backoff ends at once and leaves no timer', async () => {
     const { machine, clock, controller } = setup([]);
     const sleeping = machine.step({ kind: 'backoff', delayMs: 30_000, next: { kind: 'start' } });
-    expect(clock.timers.size).toBe(1);
+    expect(clock.pendingTimers).toBe(1);
     controller.abort();
     expect((await sleeping)[1]).toEqual({ kind: 'done' });
-    expect(clock.timers.size).toBe(0);
+    expect(clock.pendingTimers).toBe(0);
   });
 
   it('events decoded before a bad line in the same chunk are still delivered', async () => {
@@ -474,7 +450,7 @@ describe('the watcher state machine', () => {
     const { machine, clock, transport } = setup(replies, {}, at('5'));
     // 401 retries once at once (no backoff), so only the token bucket paces this loop.
     let state: State = connect;
-    const started = clock.t;
+    const started = clock.now();
     for (let i = 0; i < 30 && transport.requests.length < 20; i++) {
       const stepping = machine.step(state);
       for (let j = 0; j < 10; j++) {
@@ -484,7 +460,7 @@ describe('the watcher state machine', () => {
       const [, next] = await stepping;
       state = next.kind === 'fatal' ? connect : next.kind === 'backoff' ? next.next : next;
     }
-    const seconds = (clock.t - started) / 1000;
+    const seconds = (clock.now() - started) / 1000;
     expect(transport.requests.length).toBeLessThanOrEqual(10 + 5 * seconds + 1);
   });
 });

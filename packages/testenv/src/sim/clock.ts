@@ -1,3 +1,6 @@
+// ManualClock: the one fake clock of every kwatch test, shared by the simulated apiserver and the code under test.
+import { setImmediate as turn } from 'node:timers/promises';
+
 /**
  * Time as the simulated apiserver sees it: the same shape as kwatch's `Clock`
  * (`now` / `setTimeout` / `clearTimeout`), so one clock can drive both the server and the client.
@@ -22,7 +25,12 @@ interface Timer {
 /**
  * A clock that moves only when the test says so. Timers fire in order of their due time
  * (then of creation); each sees `now()` equal to its own due time. Its methods are bound,
- * so it can be passed around as a plain `{ now, setTimeout, clearTimeout }`.
+ * so it can be passed around as a plain `{ now, setTimeout, clearTimeout }` (it is a
+ * watch-core `Clock` too).
+ *
+ * `advance`, `advanceTo` and `runNext` fire timers synchronously. When the code on the clock
+ * awaits between timers (a watcher does), `advanceAsync` and `runUntilSettled` let it run:
+ * a few event-loop turns before each timer fires.
  *
  * @example
  * ```ts
@@ -30,6 +38,9 @@ interface Timer {
  * clock.setTimeout(() => console.log('fired at', clock.now()), 1_000);
  * clock.advance(999); // nothing yet
  * clock.runNext();    // fires it: "fired at 1735689601000"
+ *
+ * const next = watcher.stream().next();            // a watcher on this clock
+ * await clock.runUntilSettled(next, 60_000);       // true once the first item is there
  * ```
  */
 export class ManualClock implements SimClock {
@@ -100,6 +111,46 @@ export class ManualClock implements SimClock {
     return true;
   }
 
+  /**
+   * Moves time forward by `ms` as `advance` does, but lets async work run on the way: `turns`
+   * event-loop turns (promises, I/O callbacks) before each timer fires, and after the last.
+   */
+  async advanceAsync(ms: number, turns = DEFAULT_TURNS): Promise<void> {
+    const until = this.#now + Math.max(0, ms);
+    for (;;) {
+      await settle(turns);
+      const next = this.nextTimerAt();
+      if (next === undefined || next > until) break;
+      this.runNext();
+    }
+    this.advanceTo(until);
+    await settle(turns);
+  }
+
+  /**
+   * Lets `promise` settle, firing timers one due time at a time with `turns` event-loop turns
+   * in between, but not moving past `ms` from now. Resolves `true` once `promise` settled
+   * (fulfilled or rejected: its rejection counts as handled here), `false` when the time ran
+   * out first. Throws after 10,000 steps with neither (a livelock).
+   */
+  async runUntilSettled(promise: Promise<unknown>, ms: number, turns = DEFAULT_TURNS): Promise<boolean> {
+    let settled = false;
+    promise.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    const deadline = this.#now + Math.max(0, ms);
+    for (let i = 0; i < MAX_STEPS; i++) {
+      await settle(turns);
+      if (settled) return true;
+      if (this.#now >= deadline) return false;
+      const next = this.nextTimerAt();
+      if (next === undefined || next > deadline) this.advanceTo(deadline);
+      else this.runNext();
+    }
+    throw new Error(`livelock: ${MAX_STEPS} steps and the promise is still pending`);
+  }
+
   #next(): Timer | undefined {
     let best: Timer | undefined;
     for (const t of this.#timers.values()) {
@@ -107,4 +158,13 @@ export class ManualClock implements SimClock {
     }
     return best;
   }
+}
+
+/** Event-loop turns `advanceAsync` and `runUntilSettled` give async work before each timer. */
+const DEFAULT_TURNS = 3;
+/** How many steps `runUntilSettled` takes before it calls it a livelock. */
+const MAX_STEPS = 10_000;
+
+async function settle(turns: number): Promise<void> {
+  for (let i = 0; i < turns; i++) await turn();
 }
