@@ -1,9 +1,12 @@
+// Every kwatch error class and the one table of their codes; each class accepts only its own codes.
+// Defined once, here: @kwatch/models throws them (kinds, schemas) and is the bottom package. @kwatch/watch-core
+// re-exports them (its internal/errors.ts) and every package above imports them from @kwatch/watch-core.
 import type { Status } from './schemas.ts';
 
 /**
  * Every kwatch error code, with the class it is thrown as and whether trying the same thing
  * again can succeed. This table is the only place that decides either: a constructor takes a
- * code and nothing else about it.
+ * code and nothing else about it, and refuses a code the table gives to another class.
  */
 export const ERROR_CODES = {
   NOT_A_KIND: { class: 'KindError', retryable: false },
@@ -31,6 +34,18 @@ export const ERROR_CODES = {
   TLS_ERROR: { class: 'TransportError', retryable: false },
   CREDENTIALS_ERROR: { class: 'ConfigError', retryable: false },
   KUBECONFIG_ERROR: { class: 'ConfigError', retryable: false },
+  /** A watching process's settings (`@kwatch/toolkit`'s `loadConfig`): a token without an API server endpoint. */
+  MISSING_ENDPOINT: { class: 'ConfigError', retryable: false },
+  /** An API server endpoint without a token. */
+  MISSING_TOKEN: { class: 'ConfigError', retryable: false },
+  /** Nothing to watch: no resource given. */
+  MISSING_RESOURCE: { class: 'ConfigError', retryable: false },
+  /** A config file that cannot be read or parsed. */
+  CONFIG_FILE_ERROR: { class: 'ConfigError', retryable: false },
+  /** A setting with a value it cannot have (e.g. `LOG_LEVEL`). */
+  INVALID_SETTING: { class: 'ConfigError', retryable: false },
+  /** A watcher plugin that cannot be loaded or lacks `handleEvent`. */
+  PLUGIN_ERROR: { class: 'ConfigError', retryable: false },
   ABORTED: { class: 'KwatchError', retryable: false },
   ALREADY_STREAMING: { class: 'KwatchError', retryable: false },
   TIMEOUT: { class: 'KwatchError', retryable: false },
@@ -41,10 +56,33 @@ export const ERROR_CODES = {
 /** Stable codes of every kwatch error; match on these, not on messages. */
 export type KwatchErrorCode = keyof typeof ERROR_CODES;
 
-/** The codes whose errors are thrown as class `C` (a test checks every `new` in the sources against the table). */
-export type CodesOf<C extends string> = {
+/** The name of a kwatch error class, as {@link ERROR_CODES} gives it. */
+export type KwatchErrorClass = (typeof ERROR_CODES)[KwatchErrorCode]['class'];
+
+/**
+ * The codes of class `C`: the only codes its constructor accepts (at compile time by this type, at run time by
+ * the table).
+ */
+export type CodesOf<C extends KwatchErrorClass> = {
   [K in KwatchErrorCode]: (typeof ERROR_CODES)[K]['class'] extends C ? K : never;
 }[KwatchErrorCode];
+
+/**
+ * The run-time half of {@link CodesOf}: `code` must be in the table and belong to `ctor`'s class (its static
+ * `errorClass`, inherited by a subclass that does not set its own). A TypeError names both classes otherwise.
+ */
+function checkCode(ctor: { readonly errorClass?: KwatchErrorClass }, code: unknown): KwatchErrorCode {
+  const own = ctor.errorClass ?? 'KwatchError';
+  if (typeof code !== 'string' || !Object.hasOwn(ERROR_CODES, code)) {
+    const shown = typeof code === 'string' ? JSON.stringify(code) : String(code);
+    throw new TypeError(`${own} cannot be built with code ${shown}: it is not a kwatch error code (ERROR_CODES)`);
+  }
+  const owner = ERROR_CODES[code as KwatchErrorCode].class;
+  if (owner !== own) {
+    throw new TypeError(`${own} cannot be built with code ${code}: ERROR_CODES gives ${code} to ${owner}`);
+  }
+  return code as KwatchErrorCode;
+}
 
 /**
  * The base of every error kwatch throws or reports. `code` is stable; `retryable` says
@@ -58,14 +96,20 @@ export type CodesOf<C extends string> = {
  * ```
  */
 export class KwatchError extends Error {
+  /** The class name {@link ERROR_CODES} uses for this class: its constructor accepts only those codes. */
+  static readonly errorClass: KwatchErrorClass = 'KwatchError';
   override name = 'KwatchError';
   readonly code: KwatchErrorCode;
   readonly retryable: boolean;
 
-  constructor(code: KwatchErrorCode, message: string, options: { cause?: unknown } = {}) {
+  /**
+   * @param code - one of this class's codes ({@link CodesOf}); another class's code is a TypeError naming both.
+   */
+  constructor(code: CodesOf<'KwatchError'>, message: string, options: { cause?: unknown } = {}) {
+    const checked = checkCode(new.target, code);
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.retryable = ERROR_CODES[code].retryable;
+    this.code = checked;
+    this.retryable = ERROR_CODES[checked].retryable;
   }
 }
 
@@ -79,9 +123,10 @@ export class KwatchError extends Error {
  * ```
  */
 export class KindError extends KwatchError {
+  static override readonly errorClass: KwatchErrorClass = 'KindError';
   override name = 'KindError';
   constructor(code: CodesOf<'KindError'>, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
+    super(code as CodesOf<'KwatchError'>, message, options); // the table checks the code against this class
   }
 }
 
@@ -95,6 +140,7 @@ export class KindError extends KwatchError {
  * ```
  */
 export class ApiError extends KwatchError {
+  static override readonly errorClass: KwatchErrorClass = 'ApiError';
   override name = 'ApiError';
   /** The HTTP status (or the Status `code` of an ERROR event). */
   readonly httpStatus: number;
@@ -104,11 +150,11 @@ export class ApiError extends KwatchError {
   readonly retryAfterMs: number | undefined;
 
   constructor(
-    code: CodesOf<'ApiError' | 'GoneError'>,
+    code: CodesOf<'ApiError'>,
     message: string,
     init: { httpStatus: number; status?: Status | undefined; retryAfterMs?: number | undefined },
   ) {
-    super(code, message);
+    super(code as CodesOf<'KwatchError'>, message); // the table checks the code against this class
     this.httpStatus = init.httpStatus;
     this.status = init.status;
     this.retryAfterMs = init.retryAfterMs;
@@ -124,7 +170,15 @@ export class ApiError extends KwatchError {
  * ```
  */
 export class GoneError extends ApiError {
+  static override readonly errorClass: KwatchErrorClass = 'GoneError';
   override name = 'GoneError';
+  constructor(
+    code: CodesOf<'GoneError'>,
+    message: string,
+    init: { httpStatus: number; status?: Status | undefined; retryAfterMs?: number | undefined },
+  ) {
+    super(code as CodesOf<'ApiError'>, message, init); // the table checks the code against this class
+  }
 }
 
 /**
@@ -138,9 +192,10 @@ export class GoneError extends ApiError {
  * ```
  */
 export class DecodeError extends KwatchError {
+  static override readonly errorClass: KwatchErrorClass = 'DecodeError';
   override name = 'DecodeError';
   constructor(code: CodesOf<'DecodeError'>, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
+    super(code as CodesOf<'KwatchError'>, message, options); // the table checks the code against this class
   }
 }
 
@@ -154,16 +209,19 @@ export class DecodeError extends KwatchError {
  * ```
  */
 export class TransportError extends KwatchError {
+  static override readonly errorClass: KwatchErrorClass = 'TransportError';
   override name = 'TransportError';
   constructor(code: CodesOf<'TransportError'>, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
+    super(code as CodesOf<'KwatchError'>, message, options); // the table checks the code against this class
   }
 }
 
 /**
  * The kubeconfig could not be read (`KUBECONFIG_ERROR`: missing, malformed) or could not
  * prepare a request (`CREDENTIALS_ERROR`: an exec plugin failed, plain HTTP without an explicit
- * insecure setting). Never quotes a credential.
+ * insecure setting); or a watching process's settings are incomplete or wrong (`MISSING_ENDPOINT`,
+ * `MISSING_TOKEN`, `MISSING_RESOURCE`, `CONFIG_FILE_ERROR`, `INVALID_SETTING`, `PLUGIN_ERROR`: `@kwatch/toolkit`'s
+ * `loadConfig` and `loadPlugin`, whose `exitCodeOf` maps each to its process exit code). Never quotes a credential.
  *
  * @example
  * ```ts
@@ -171,9 +229,10 @@ export class TransportError extends KwatchError {
  * ```
  */
 export class ConfigError extends KwatchError {
+  static override readonly errorClass: KwatchErrorClass = 'ConfigError';
   override name = 'ConfigError';
   constructor(code: CodesOf<'ConfigError'>, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
+    super(code as CodesOf<'KwatchError'>, message, options); // the table checks the code against this class
   }
 }
 

@@ -12,6 +12,7 @@ export {
   isKwatchError,
   KindError,
   KwatchError,
+  type KwatchErrorClass,
   type KwatchErrorCode,
   TransportError,
 } from './errors.ts';

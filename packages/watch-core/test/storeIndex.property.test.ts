@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Store, type StoreChange } from '../src/informers/store.ts';
-import { KwatchError } from '../src/internal/errors.ts';
+import { errorFor } from '../src/internal/errors.ts';
 import { tombstoneEvent, WatchEvent, type WatchMarker } from '../src/internal/events.ts';
 
 type Pod = {
@@ -95,7 +95,7 @@ describe('Store indexes and events, against brute force', () => {
             store.apply(ev);
             (pending ?? visible).delete(k);
           } else if (o.kind === 'resync') {
-            store.apply({ type: 'RESYNC', reason: new KwatchError('GONE', 'gone') } satisfies WatchMarker);
+            store.apply({ type: 'RESYNC', reason: errorFor('GONE', 'gone', { httpStatus: 410 }) } satisfies WatchMarker);
             pending ??= new Map(visible);
           } else if (o.kind === 'synced') {
             store.apply({ type: 'SYNCED', initial: false, resourceVersion: '1' } satisfies WatchMarker);

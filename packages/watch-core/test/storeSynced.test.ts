@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { Store } from '../src/informers/store.ts';
-import { KwatchError } from '../src/internal/errors.ts';
+import { errorFor, KwatchError } from '../src/internal/errors.ts';
 import { tombstoneEvent, WatchEvent, type WatchMarker } from '../src/internal/events.ts';
 
 type Obj = { apiVersion: 'v1'; kind: 'Pod'; metadata: { name: string; namespace: string }; node?: string | undefined };
 const obj = (name: string, node?: string): Obj => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'ns' }, node });
 const synced: WatchMarker = { type: 'SYNCED', initial: true, resourceVersion: '1' };
-const resync: WatchMarker = { type: 'RESYNC', reason: new KwatchError('GONE', 'gone') };
+const resync: WatchMarker = { type: 'RESYNC', reason: errorFor('GONE', 'gone', { httpStatus: 410 }) };
 
 describe('Store.synced(), get, byIndex, events()', () => {
   it('synced() waits for the initial state and for a resync to be applied', async () => {

@@ -1,11 +1,14 @@
+// watch-core's one entrance to the error classes (defined once in @kwatch/models), and the builders on top of them.
 import {
   ApiError,
+  type CodesOf,
   ConfigError,
   DecodeError,
   ERROR_CODES,
   GoneError,
   KindError,
   KwatchError,
+  type KwatchErrorClass,
   type KwatchErrorCode,
   type Status,
   TransportError,
@@ -13,6 +16,7 @@ import {
 
 export {
   ApiError,
+  type CodesOf,
   ConfigError,
   DecodeError,
   ERROR_CODES,
@@ -20,11 +24,20 @@ export {
   isKwatchError,
   KindError,
   KwatchError,
+  type KwatchErrorClass,
   type KwatchErrorCode,
   TransportError,
 } from '@kwatch/models';
 
-const CLASSES = { KwatchError, KindError, ApiError, GoneError, DecodeError, TransportError, ConfigError } as const;
+const CLASSES = {
+  KwatchError,
+  KindError,
+  ApiError,
+  GoneError,
+  DecodeError,
+  TransportError,
+  ConfigError,
+} as const satisfies Record<KwatchErrorClass, unknown>;
 
 /**
  * Builds the error of `code`, as the class {@link ERROR_CODES} gives it (an `ApiError` needs
@@ -48,7 +61,8 @@ export function errorFor(
       retryAfterMs: init.retryAfterMs,
     });
   }
-  return new (Ctor as typeof KwatchError)(code, message, { cause: init.cause });
+  // The table chose the class for this code; its constructor checks the pair again.
+  return new (Ctor as typeof KwatchError)(code as CodesOf<'KwatchError'>, message, { cause: init.cause });
 }
 
 /**
