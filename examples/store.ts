@@ -16,7 +16,7 @@ console.log(
     .sort()
     .join(','),
 );
-const ready = await waitUntil(ConfigMap, (c) => c.data?.ready === 'true', { namespace, timeout: 30_000 });
+const ready = await waitUntil(ConfigMap, (c) => c.data?.ready === 'true', { namespace, timeoutMs: 30_000 });
 // waitUntil runs a watch of its own: give the store's watch the moment it may need to see the same object.
 while (!store.get(namespace, ready.metadata?.name ?? '')) await new Promise((r) => setTimeout(r, 20));
 console.log('ready', ready.metadata?.name, 'cached now', store.size);

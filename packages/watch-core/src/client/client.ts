@@ -1,11 +1,14 @@
+// The request core: one KubeClient sends every watch, LIST page and write, with typed errors.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KwatchError, type Status, StatusSchema } from '@kwatch/models';
+import { type Status, StatusSchema } from '@kwatch/models';
 import type { Dispatcher } from 'undici';
-import { apiErrorFrom, ConfigError, TransportError } from '../internal/index.ts';
+import { apiErrorFrom, ConfigError, KwatchError, TransportError } from '../internal/index.ts';
 import { clientNodeCredentials } from './clientNodeCredentials.ts';
 import type { Credentials, Prepared } from './credentials.ts';
 import { defaultCredentials, type Kubeconfig, kubeconfigCredentials } from './kubeconfigCredentials.ts';
-import { HTTP2_HEALTH_DEFAULTS, type Http2Health, type Response, send } from './nativeHttp.ts';
+import type { Http2Health, Response } from './nativeHttp.ts';
+import { send } from './nativeHttp.ts';
+import { type KubeClientOptions, resolveKubeClientOptions } from './options.ts';
 import type { StreamBody, WatchTransport } from './transport.ts';
 
 /** The HTTP methods of the Kubernetes API. */
@@ -27,30 +30,6 @@ export interface KubeRequest {
   readonly accept?: string;
   /** Required: aborting it ends the request at once (also while connecting) and rejects with its reason. */
   readonly signal: AbortSignal;
-}
-
-/** Options of `new KubeClient(options)`. */
-export interface KubeClientOptions {
-  /**
-   * The cluster and credentials: a client-node `KubeConfig`, or kwatch's own {@link Kubeconfig}
-   * from `readKubeconfig()`. Default: the kubeconfig kubectl would use (`KUBECONFIG`,
-   * `~/.kube/config`, or the in-cluster service account), read on the first request.
-   */
-  readonly kubeConfig?: KubeConfig | Kubeconfig | undefined;
-  /** Speak HTTP/2 when the server offers it (many requests share one connection). Default: `true`. */
-  readonly http2?: boolean | undefined;
-  /**
-   * HTTP/2 health check (client-go's `ReadIdleTimeout`): an HTTP/2 connection that has read nothing for this long
-   * is sent a PING. Default: `30_000` (30 s), client-go's. Connections through undici (a client-node `KubeConfig`,
-   * a `proxy-url`) are not checked.
-   */
-  readonly readIdleMs?: number | undefined;
-  /**
-   * HTTP/2 health check (client-go's `PingTimeout`): a PING not answered within this long destroys the connection,
-   * failing every request on it with a retryable `TransportError` `STALLED` (watchers reconnect on a new connection
-   * and resume). Default: `15_000` (15 s), client-go's: a half-open connection is found within 45 s.
-   */
-  readonly pingTimeoutMs?: number | undefined;
 }
 
 const TLS_CODES = new Set([
@@ -104,13 +83,12 @@ export class KubeClient implements WatchTransport {
   readonly #health: Http2Health;
   #credentials: Credentials | undefined;
 
+  /** Throws a `KwatchError` `INVALID_OPTION` naming an unknown or bad option (see {@link KubeClientOptions}). */
   constructor(options: KubeClientOptions = {}) {
-    this.#source = options.kubeConfig;
-    this.#http2 = options.http2 ?? true;
-    this.#health = {
-      readIdleMs: positive(options.readIdleMs, 'readIdleMs') ?? HTTP2_HEALTH_DEFAULTS.readIdleMs,
-      pingTimeoutMs: positive(options.pingTimeoutMs, 'pingTimeoutMs') ?? HTTP2_HEALTH_DEFAULTS.pingTimeoutMs,
-    };
+    const o = resolveKubeClientOptions(options);
+    this.#source = o.kubeConfig;
+    this.#http2 = o.http2;
+    this.#health = o.health;
   }
 
   /** The HTTP/2 health check this client's connections get (see {@link KubeClientOptions.readIdleMs}). */
@@ -216,14 +194,6 @@ export class KubeClient implements WatchTransport {
       throw apiErrorFrom(res.statusCode, status, where, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
     }
   }
-}
-
-/** `ms` when it is a positive finite number of milliseconds, `undefined` when not given; else an `INVALID_OPTION`. */
-function positive(ms: number | undefined, name: string): number | undefined {
-  if (ms === undefined) return undefined;
-  if (!Number.isFinite(ms) || ms <= 0)
-    throw new KwatchError('INVALID_OPTION', `KubeClient: ${name} must be a positive number of milliseconds`);
-  return ms;
 }
 
 /** Turns a failure to get any response into a kwatch error (never quoting headers). */

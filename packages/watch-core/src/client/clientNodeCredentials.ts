@@ -1,7 +1,8 @@
+// Credentials and connections from a client-node KubeConfig, asked anew for every request.
 import type { RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KwatchError } from '@kwatch/models';
 import type { Dispatcher } from 'undici';
+import { KwatchError } from '../internal/index.ts';
 import type { Credentials, Prepared } from './credentials.ts';
 
 /**

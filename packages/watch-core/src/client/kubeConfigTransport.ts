@@ -8,7 +8,7 @@ import type { WatchTransport } from './transport.ts';
  * {@link KubeClient}. Every request asks the KubeConfig for credentials anew (token files
  * re-read, exec plugins re-run when due) and uses its TLS settings; kwatch never turns
  * verification off. Connections are shared by every watcher with the same cluster and identity,
- * over HTTP/2 when the server offers it (`http2`, default `true`).
+ * over HTTP/2 when the server offers it (`http2`, default `DEFAULTS.client.http2`: `true`).
  *
  * @example
  * ```ts
@@ -17,5 +17,5 @@ import type { WatchTransport } from './transport.ts';
  * ```
  */
 export function kubeConfigTransport(kc: KubeConfig, options: { http2?: boolean } = {}): WatchTransport {
-  return new KubeClient({ kubeConfig: kc, http2: options.http2 ?? true });
+  return new KubeClient({ kubeConfig: kc, http2: options.http2 }); // the client applies the default
 }

@@ -1,3 +1,4 @@
+// kwatch's own HTTP/2 and HTTP/1.1 connections (Node's http2/https), shared and health-checked.
 import { createHash } from 'node:crypto';
 import type * as Http from 'node:http';
 import type * as Http2 from 'node:http2';
@@ -5,7 +6,7 @@ import type * as Https from 'node:https';
 import { createRequire } from 'node:module';
 import type * as Net from 'node:net';
 import type * as Tls from 'node:tls';
-import { TransportError } from '../internal/index.ts';
+import { DEFAULTS, TransportError } from '../internal/index.ts';
 import type { Endpoint } from './endpoint.ts';
 
 // The CommonJS modules, not their ES module namespaces: building `node:http`'s namespace reads its lazy
@@ -51,14 +52,21 @@ const MAX_POOLS = 32;
  * and resumes where it was).
  */
 export interface Http2Health {
-  /** Quiet time (nothing read) before a PING. client-go's default: 30 s ({@link HTTP2_HEALTH_DEFAULTS}). */
+  /** Quiet time (nothing read) before a PING. client-go's default: 30 s (`DEFAULTS.client.readIdleMs`). */
   readonly readIdleMs: number;
   /** Time the PING has to be answered before the connection is destroyed. client-go's default: 15 s. */
   readonly pingTimeoutMs: number;
 }
 
-/** client-go's values: a half-open connection is found at most 45 s after its last read. */
-export const HTTP2_HEALTH_DEFAULTS: Http2Health = Object.freeze({ readIdleMs: 30_000, pingTimeoutMs: 15_000 });
+/**
+ * client-go's values: a half-open connection is found at most 45 s after its last read.
+ *
+ * @deprecated `DEFAULTS.client.readIdleMs` and `DEFAULTS.client.pingTimeoutMs`, where every default is.
+ */
+export const HTTP2_HEALTH_DEFAULTS: Http2Health = Object.freeze({
+  readIdleMs: DEFAULTS.client.readIdleMs,
+  pingTimeoutMs: DEFAULTS.client.pingTimeoutMs,
+});
 
 interface Session {
   readonly h2: Http2.ClientHttp2Session;
@@ -345,7 +353,7 @@ function viaHttp1(agent: Http.Agent, url: URL, o: Outgoing): Promise<Response> {
  * (no HTTP library to load): HTTP/2 when `useHttp2` and the server offers h2 (up to 100 streams
  * per connection, more connections beyond), HTTP/1.1 keep-alive otherwise. Resolves when the
  * response headers arrive. Connections hold the process open only while a request runs. An HTTP/2
- * connection is health-checked as client-go's are (`health`, default {@link HTTP2_HEALTH_DEFAULTS}):
+ * connection is health-checked as client-go's are (`health`, default `DEFAULTS.client`'s):
  * PINGed after `readIdleMs` without a read, destroyed (every stream failing `STALLED`) when the
  * PING goes unanswered for `pingTimeoutMs`.
  *

@@ -1,4 +1,7 @@
-/** Options of {@link Backoff}. The defaults are client-go's and kube-rs's. */
+// Exponential backoff with full jitter, for reconnects and restarts.
+import { DEFAULTS } from './defaults.ts';
+
+/** Options of {@link Backoff}. The defaults ({@link DEFAULTS}`.backoff`) are client-go's and kube-rs's. */
 export interface BackoffOptions {
   /** First delay cap, in ms. Default: `800`. */
   readonly initialMs?: number;
@@ -31,10 +34,10 @@ export class Backoff {
   #lastFailureAt: number | undefined;
 
   constructor(options: BackoffOptions = {}, random: () => number = Math.random) {
-    this.#initialMs = options.initialMs ?? 800;
-    this.#maxMs = options.maxMs ?? 30_000;
-    this.#factor = options.factor ?? 2;
-    this.#resetAfterMs = options.resetAfterMs ?? 120_000;
+    this.#initialMs = options.initialMs ?? DEFAULTS.backoff.initialMs;
+    this.#maxMs = options.maxMs ?? DEFAULTS.backoff.maxMs;
+    this.#factor = options.factor ?? DEFAULTS.backoff.factor;
+    this.#resetAfterMs = options.resetAfterMs ?? DEFAULTS.backoff.resetAfterMs;
     this.#random = random;
   }
 

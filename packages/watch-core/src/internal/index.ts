@@ -1,5 +1,5 @@
-// Layer 0, internal: what every layer shares — the clock, backoff, the error table, the defaults, options checks, the event model.
-// Imports nothing of kwatch's; entered only through this file.
+// Layer 0, internal: what every layer shares — clock, backoff, errors, defaults, options checks, events.
+// Imports only @kwatch/models (the error classes, in errors.ts); entered only through this file.
 export { Backoff, type BackoffOptions } from './backoff.ts';
 export { type Clock, sleep, systemClock } from './clock.ts';
 export { DEFAULTS } from './defaults.ts';
@@ -32,11 +32,11 @@ export {
   type WatchEventType,
   type WatchMarker,
 } from './events.ts';
+export { checkOptions, optionSchemas, requireOption } from './options.ts';
 export {
   asPartialObjectMetadata,
   type KindWithObjects,
   type MetadataOnlyKind,
   type PartialObjectMetadata,
 } from './partialObjectMetadata.ts';
-export { checkOptions, optionSchemas, requireOption } from './options.ts';
 export { LiveStream } from './stream.ts';

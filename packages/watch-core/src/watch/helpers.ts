@@ -1,6 +1,8 @@
+// Kubereq's helpers on a Watcher: watch one object by name, wait until an object matches.
 import type { CheckWatchable, KubernetesKind, WatchedObject } from '@kwatch/models';
+import { z } from 'zod';
 import type { WatchEvent } from '../internal/index.ts';
-import { KwatchError } from '../internal/index.ts';
+import { checkOptions, KwatchError, optionSchemas, requireOption } from '../internal/index.ts';
 import type { WatcherOptions } from './options.ts';
 import { Watcher } from './watcher.ts';
 
@@ -23,20 +25,31 @@ export function watchSingle<K extends KubernetesKind>(
   return new Watcher(kind, { ...options, fieldSelector: `metadata.name=${name}` }).stream();
 }
 
-/** Options of {@link waitUntil}. */
+/** Options of {@link waitUntil}: the watcher's, and how long to wait. */
 export type WaitUntilOptions<K> = WatcherOptions<K> & {
   /** Give up after this many ms with a `TIMEOUT` error. Default: no limit. */
+  readonly timeoutMs?: number;
+  /**
+   * Give up after this many ms.
+   *
+   * @deprecated Renamed `timeoutMs` (the unit in the name); the same value. Giving both is an `INVALID_OPTION`.
+   */
   readonly timeout?: number;
 };
 
+const WaitOptionsSchema = z.object({
+  timeoutMs: optionSchemas.positiveMs.optional(),
+  timeout: optionSchemas.positiveMs.optional(),
+});
+
 /**
  * Resolves with the first object of `kind` (existing or changed) for which `predicate` is
- * true, as Kubereq's `wait_until`; rejects with `TIMEOUT` after `timeout` ms, or when the
+ * true, as Kubereq's `wait_until`; rejects with `TIMEOUT` after `timeoutMs`, or when the
  * signal aborts. The watch is closed either way.
  *
  * @example
  * ```ts
- * const pod = await waitUntil(Pod, (p) => p.status?.phase === 'Running', { namespace: 'web', timeout: 60_000 });
+ * const pod = await waitUntil(Pod, (p) => p.status?.phase === 'Running', { namespace: 'web', timeoutMs: 60_000 });
  * ```
  */
 export async function waitUntil<K extends KubernetesKind>(
@@ -44,13 +57,15 @@ export async function waitUntil<K extends KubernetesKind>(
   predicate: (object: WatchedObject<K>) => boolean,
   options: WaitUntilOptions<K> = {},
 ): Promise<WatchedObject<K>> {
-  const { timeout, ...watcherOptions } = options;
-  if (timeout !== undefined && !(typeof timeout === 'number' && timeout > 0)) {
-    throw new KwatchError(
-      'INVALID_OPTION',
-      `Expected \`timeout\` to be a positive number of milliseconds, got ${String(timeout)}`,
-    );
-  }
+  const { timeoutMs: ms, timeout: deprecated, ...watcherOptions } = options;
+  const { timeoutMs } = checkOptions(WaitOptionsSchema, { timeoutMs: ms, timeout: deprecated }, 'the waitUntil options');
+  requireOption(
+    deprecated === undefined || ms === undefined,
+    'timeout',
+    'left out when `timeoutMs` is given (it is its deprecated name)',
+    deprecated,
+  );
+  const timeout = timeoutMs ?? deprecated;
   const controller = new AbortController();
   const timer = timeout === undefined ? undefined : setTimeout(() => controller.abort(), timeout);
   const watcher = new Watcher(kind, watcherOptions);

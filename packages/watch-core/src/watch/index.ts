@@ -9,7 +9,6 @@ export type { Entry } from './machine.ts';
 export { METRICS, type MetricsOptions, type ObservedWatch, observeInformers, watchAttributes } from './metrics.ts';
 export {
   type ConnectLimiter,
-  DEFAULTS,
   type ResumeStore,
   resolveStreamOptions,
   type StreamOptions,

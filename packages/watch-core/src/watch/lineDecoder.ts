@@ -1,7 +1,12 @@
-import { DecodeError } from '../internal/index.ts';
+// The watch stream's line decoder: bytes to lines to raw watch events, bounded in size.
+import { DEFAULTS, DecodeError } from '../internal/index.ts';
 
-/** Default largest line (one watch event) kwatch accepts: 16 MiB (etcd's own limit is 1.5 MiB per object). */
-export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
+/**
+ * Default largest line (one watch event) kwatch accepts: 16 MiB (etcd's own limit is 1.5 MiB per object).
+ *
+ * @deprecated The same value as `DEFAULTS.watcher.maxLineBytes`, where every default is; use that.
+ */
+export const DEFAULT_MAX_LINE_BYTES: number = DEFAULTS.watcher.maxLineBytes;
 
 /**
  * Splits a byte stream into lines at `\n`, working on bytes so a UTF-8 sequence split
@@ -22,7 +27,7 @@ export class LineSplitter {
   #pending: Buffer[] = [];
   #pendingBytes = 0;
 
-  constructor(maxLineBytes: number = DEFAULT_MAX_LINE_BYTES) {
+  constructor(maxLineBytes: number = DEFAULTS.watcher.maxLineBytes) {
     this.#maxLineBytes = maxLineBytes;
   }
 

@@ -1,8 +1,9 @@
+// The options of a Watcher and of its streams: their declarations, schemas, and defaults applied in one place.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KwatchError, type NamespaceOption } from '@kwatch/models';
+import type { NamespaceOption } from '@kwatch/models';
 import { z } from 'zod';
 import type { WatchTransport } from '../client/index.ts';
-import type { BackoffOptions, Clock } from '../internal/index.ts';
+import { type BackoffOptions, type Clock, checkOptions, DEFAULTS, optionSchemas } from '../internal/index.ts';
 import type { WatcherHooks } from './hooks.ts';
 import type { MetricsOptions } from './metrics.ts';
 
@@ -134,18 +135,12 @@ export interface ResumeStore {
 /** See {@link StreamOptions.connectLimiter}. It must honour `signal` (give up waiting when it aborts). */
 export type ConnectLimiter = <R>(run: () => Promise<R>, signal: AbortSignal) => Promise<R>;
 
-const expect = (what: string) => ({ error: what });
-const positiveInt = z
-  .number(expect('a positive integer'))
-  .int(expect('a positive integer'))
-  .positive(expect('a positive integer'));
-const nonEmpty = z.string(expect('a non-empty string')).min(1, expect('a non-empty string'));
-const positiveMs = z.number(expect('a positive number of milliseconds')).positive(expect('a positive number of milliseconds'));
+const { string, nonEmpty, boolean, positiveInt, positiveMs, signal, function: fn } = optionSchemas;
 
 const WatcherOptionsSchema = z.strictObject({
-  namespace: z.string(expect('a string')).optional(),
-  labelSelector: z.string(expect('a string')).optional(),
-  fieldSelector: z.string(expect('a string')).optional(),
+  namespace: string.optional(),
+  labelSelector: string.optional(),
+  fieldSelector: string.optional(),
   resourceVersion: nonEmpty.optional(),
   timeoutSeconds: z
     .custom<number | null>(
@@ -153,7 +148,7 @@ const WatcherOptionsSchema = z.strictObject({
       'a positive integer, or 0 or null for no timeout',
     )
     .optional(),
-  allowWatchBookmarks: z.boolean(expect('true or false')).optional(),
+  allowWatchBookmarks: boolean.optional(),
   kubeConfig: z
     .custom<KubeConfig>(
       (v) =>
@@ -162,30 +157,25 @@ const WatcherOptionsSchema = z.strictObject({
       'a KubeConfig from @kubernetes/client-node',
     )
     .optional(),
-  http2: z.boolean(expect('true or false')).optional(),
-  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'an AbortSignal').optional(),
+  http2: boolean.optional(),
+  signal: signal.optional(),
   inactivityTimeoutMs: positiveMs.optional(),
   backoff: z
     .strictObject({
       initialMs: positiveMs.optional(),
       maxMs: positiveMs.optional(),
-      factor: z.number(expect('a number >= 1')).min(1, expect('a number >= 1')).optional(),
+      factor: z.number({ error: 'a number >= 1' }).min(1, { error: 'a number >= 1' }).optional(),
       resetAfterMs: positiveMs.optional(),
     })
     .optional(),
-  maxConsecutiveErrors: z.number(expect('a positive number')).positive(expect('a positive number')).optional(),
+  maxConsecutiveErrors: z.number({ error: 'a positive number' }).positive({ error: 'a positive number' }).optional(),
   maxLineBytes: positiveInt.optional(),
   pageSize: positiveInt.optional(),
-  watchList: z.union([z.literal('auto'), z.boolean()], expect("'auto', true or false")).optional(),
-  metadataOnly: z.boolean(expect('true or false')).optional(),
+  watchList: z.union([z.literal('auto'), z.boolean()], { error: "'auto', true or false" }).optional(),
+  metadataOnly: boolean.optional(),
   hooks: z
     .strictObject(
-      Object.fromEntries(
-        ['connected', 'reconnecting', 'relisted', 'bookmark', 'error'].map((name) => [
-          name,
-          z.custom<(...args: never[]) => void>((v) => typeof v === 'function', 'a function').optional(),
-        ]),
-      ),
+      Object.fromEntries(['connected', 'reconnecting', 'relisted', 'bookmark', 'error'].map((name) => [name, fn.optional()])),
     )
     .optional(),
   metrics: z
@@ -194,7 +184,7 @@ const WatcherOptionsSchema = z.strictObject({
         (v) => typeof (v as MetricsOptions['meter'])?.createCounter === 'function',
         'an OpenTelemetry Meter',
       ),
-      namespaceLabel: z.boolean(expect('true or false')).optional(),
+      namespaceLabel: boolean.optional(),
     })
     .optional(),
   transport: z
@@ -204,11 +194,11 @@ const WatcherOptionsSchema = z.strictObject({
 });
 
 const StreamOptionsSchema = z.strictObject({
-  manageResourceVersion: z.boolean(expect('true or false')).optional(),
-  quitOnTimeout: z.boolean(expect('true or false')).optional(),
-  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'an AbortSignal').optional(),
-  markers: z.boolean(expect('true or false')).optional(),
-  connectLimiter: z.custom<ConnectLimiter>((v) => typeof v === 'function', 'a function').optional(),
+  manageResourceVersion: boolean.optional(),
+  quitOnTimeout: boolean.optional(),
+  signal: signal.optional(),
+  markers: boolean.optional(),
+  connectLimiter: fn.optional(),
   resume: z
     .custom<ResumeStore>(
       (v) => typeof (v as ResumeStore)?.load === 'function' && typeof (v as ResumeStore)?.save === 'function',
@@ -217,60 +207,15 @@ const StreamOptionsSchema = z.strictObject({
     .optional(),
 });
 
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'function') return 'a function';
-  if (value === null) return 'null';
-  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'Object'})`;
-  return String(value);
-}
-
-function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  if (value !== undefined && (typeof value !== 'object' || value === null)) {
-    throw new KwatchError('INVALID_OPTION', `Expected ${what} to be an object, got ${show(value)}`);
-  }
-  const result = schema.safeParse(value ?? {}, { reportInput: true });
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const path = issue?.path.join('.') ?? '';
-  if (issue?.code === 'unrecognized_keys') {
-    const where = path ? ` in \`${path}\`` : '';
-    throw new KwatchError(
-      'INVALID_OPTION',
-      `Unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `\`${k}\``).join(', ')}${where}`,
-    );
-  }
-  throw new KwatchError(
-    'INVALID_OPTION',
-    `Expected \`${path}\` to be ${issue?.message ?? 'valid'}, got ${show((issue as { input?: unknown })?.input)}`,
-  );
-}
-
 /** Validates watcher options; a bad value is a `KwatchError` `INVALID_OPTION` naming it. */
 function checkWatcherOptions(options: unknown): void {
-  check(WatcherOptionsSchema, options, 'the watcher options');
+  checkOptions(WatcherOptionsSchema, options, 'the watcher options');
 }
 
 /** Validates stream options. */
 function checkStreamOptions(options: unknown): void {
-  check(StreamOptionsSchema, options, 'the stream options');
+  checkOptions(StreamOptionsSchema, options, 'the stream options');
 }
-
-/** The defaults of every watcher option, in one place. */
-export const DEFAULTS = {
-  timeoutSeconds: 290,
-  allowWatchBookmarks: true,
-  http2: true,
-  inactivityTimeoutMs: 120_000,
-  maxConsecutiveErrors: Number.POSITIVE_INFINITY,
-  maxLineBytes: 16 * 1024 * 1024,
-  pageSize: 500,
-  watchList: 'auto',
-  metadataOnly: false,
-  manageResourceVersion: true,
-  quitOnTimeout: false,
-  markers: false,
-} as const;
 
 /** Watcher options with every default applied. */
 export interface ResolvedWatcherOptions {
@@ -298,15 +243,16 @@ export function resolveWatcherOptions(options: WatcherOptions<unknown>): Resolve
     labelSelector: o.labelSelector,
     fieldSelector: o.fieldSelector,
     resourceVersion: o.resourceVersion,
-    timeoutSeconds: o.timeoutSeconds === undefined ? DEFAULTS.timeoutSeconds : o.timeoutSeconds ? o.timeoutSeconds : undefined,
-    allowWatchBookmarks: o.allowWatchBookmarks ?? DEFAULTS.allowWatchBookmarks,
-    http2: o.http2 ?? DEFAULTS.http2,
-    inactivityTimeoutMs: o.inactivityTimeoutMs ?? DEFAULTS.inactivityTimeoutMs,
-    maxConsecutiveErrors: o.maxConsecutiveErrors ?? DEFAULTS.maxConsecutiveErrors,
-    maxLineBytes: o.maxLineBytes ?? DEFAULTS.maxLineBytes,
-    pageSize: o.pageSize ?? DEFAULTS.pageSize,
-    watchList: o.watchList ?? DEFAULTS.watchList,
-    metadataOnly: o.metadataOnly ?? DEFAULTS.metadataOnly,
+    timeoutSeconds:
+      o.timeoutSeconds === undefined ? DEFAULTS.watcher.timeoutSeconds : o.timeoutSeconds ? o.timeoutSeconds : undefined,
+    allowWatchBookmarks: o.allowWatchBookmarks ?? DEFAULTS.watcher.allowWatchBookmarks,
+    http2: o.http2 ?? DEFAULTS.client.http2,
+    inactivityTimeoutMs: o.inactivityTimeoutMs ?? DEFAULTS.watcher.inactivityTimeoutMs,
+    maxConsecutiveErrors: o.maxConsecutiveErrors ?? DEFAULTS.watcher.maxConsecutiveErrors,
+    maxLineBytes: o.maxLineBytes ?? DEFAULTS.watcher.maxLineBytes,
+    pageSize: o.pageSize ?? DEFAULTS.watcher.pageSize,
+    watchList: o.watchList ?? DEFAULTS.watcher.watchList,
+    metadataOnly: o.metadataOnly ?? DEFAULTS.watcher.metadataOnly,
     hooks: o.hooks ?? {},
   };
 }
@@ -322,8 +268,8 @@ export interface ResolvedStreamOptions {
 export function resolveStreamOptions(options: StreamOptions): ResolvedStreamOptions {
   checkStreamOptions(options);
   return {
-    manage: options.manageResourceVersion ?? DEFAULTS.manageResourceVersion,
-    quitOnTimeout: options.quitOnTimeout ?? DEFAULTS.quitOnTimeout,
-    markers: options.markers ?? DEFAULTS.markers,
+    manage: options.manageResourceVersion ?? DEFAULTS.stream.manageResourceVersion,
+    quitOnTimeout: options.quitOnTimeout ?? DEFAULTS.stream.quitOnTimeout,
+    markers: options.markers ?? DEFAULTS.stream.markers,
   };
 }
