@@ -23,7 +23,7 @@ const sw = new StreamWatch(ConfigMap, [Flaky, new Audit()], {
   namespace,
   onListenerError: (error) => console.log('listener error:', (error as Error).message),
 });
-const running = sw.run({ healthcheckPort: 0, timeout: Number(seconds) });
+const running = sw.run({ healthcheckPort: 0, timeoutSeconds: Number(seconds) });
 while (!sw.healthUrl) await new Promise((r) => setTimeout(r, 10));
 await new Promise((r) => setTimeout(r, 1000));
 console.log('healthz', (await fetch(`${sw.healthUrl}/healthz`)).status, 'readyz', (await fetch(`${sw.healthUrl}/readyz`)).status);

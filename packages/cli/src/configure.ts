@@ -1,8 +1,9 @@
+// From the command line and environment to a configured watch: settings, kubeconfig, kinds, plugin.
 import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { describeKind, type KubernetesKind, resourceFromCRD } from '@kwatch/models';
-import { Discovery, EXIT_CODES, loadConfig, loadPlugin, type WatcherConfig, type WatcherPlugin } from '@kwatch/toolkit';
-import { isKwatchError, KindError, MultiplexingWatcher, Watcher } from '@kwatch/watch-core';
+import { Discovery, loadConfig, loadPlugin, type WatcherConfig, type WatcherPlugin } from '@kwatch/toolkit';
+import { isKwatchError, MultiplexingWatcher, Watcher } from '@kwatch/watch-core';
 import type { CliOptions } from './args.ts';
 import type { Io } from './io.ts';
 import { kindFor } from './kinds.ts';
@@ -29,8 +30,8 @@ export interface Setup {
 /**
  * From the parsed command line and the environment to a configured watch: layered settings, the kubeconfig (never
  * through `process.env`), the kinds resolved by the cluster's discovery as kubectl resolves them, one watcher per
- * kind (cluster-scoped kinds without a namespace), the plugin. Throws `ConfigError` (with its exit code) or
- * `KindError` (an unknown name, with close matches) before anything is watched.
+ * kind (cluster-scoped kinds without a namespace), the plugin. Throws `ConfigError` (toolkit's `exitCodeOf` gives its
+ * exit code) or `KindError` (an unknown name, with close matches) before anything is watched.
  */
 export async function configure(options: CliOptions, io: Io): Promise<Setup> {
   const config = loadConfig({
@@ -105,11 +106,4 @@ function endpointKubeConfig(config: WatcherConfig): KubeConfig {
     currentContext: 'config',
   });
   return kc;
-}
-
-/** The exit code of a failure before the watch started. */
-export function exitCodeOf(err: unknown): number | undefined {
-  if (err instanceof KindError) return EXIT_CODES.missingResource;
-  const code = (err as { exitCode?: unknown }).exitCode;
-  return typeof code === 'number' ? code : undefined;
 }

@@ -1,11 +1,13 @@
+// The kubeconfig kubectl would use, read from the CLI's environment (never by changing process.env).
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ConfigError, EXIT_CODES } from '@kwatch/toolkit';
+import { DEFAULTS } from '@kwatch/toolkit';
+import { ConfigError } from '@kwatch/watch-core';
 
 /** Where the in-cluster service account's token is mounted. */
-export const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+export const SERVICE_ACCOUNT_TOKEN = `${DEFAULTS.config.serviceAccountDir}/token`;
 
 /** What {@link loadKubeconfig} reads. */
 export interface KubeconfigSource {
@@ -17,12 +19,13 @@ export interface KubeconfigSource {
   readonly env: Record<string, string | undefined>;
 }
 
-const fail = (message: string): ConfigError => new ConfigError(message, EXIT_CODES.badKubeconfig);
+/** Every failure to find or read the kubeconfig: `KUBECONFIG_ERROR`, exit code 36 (`EXIT_CODES.badKubeconfig`). */
+const fail = (message: string): ConfigError => new ConfigError('KUBECONFIG_ERROR', message);
 
 /**
  * The kubeconfig kubectl would use — `--kubeconfig`, else the files of `$KUBECONFIG` (merged, the first wins), else
  * `~/.kube/config`, else the in-cluster service account — read from `source.env`, never by changing `process.env`.
- * Every failure is a {@link ConfigError} (exit code 36) that says which file and why, or where it looked.
+ * Every failure is a `ConfigError` `KUBECONFIG_ERROR` (exit code 36) that says which file and why, or where it looked.
  */
 export function loadKubeconfig(source: KubeconfigSource): KubeConfig {
   const kc = new KubeConfig();

@@ -1,6 +1,9 @@
+// A watching process's settings, layered from flags, environment, config file and service account; exit codes.
 import { existsSync, readFileSync } from 'node:fs';
-import { KwatchError } from '@kwatch/watch-core';
+import { type CodesOf, ConfigError, checkOptions, KindError, optionSchemas } from '@kwatch/watch-core';
 import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { DEFAULTS } from './defaults.ts';
 
 /** Exit codes of configuration failures, one per missing setting (as the OpenShift event watcher had). */
 export const EXIT_CODES = {
@@ -13,14 +16,31 @@ export const EXIT_CODES = {
   badKubeconfig: 36,
 } as const;
 
-/** A configuration failure: says what is missing and carries its process exit code. */
-export class ConfigError extends KwatchError {
-  override name = 'ConfigError';
-  readonly exitCode: number;
-  constructor(message: string, exitCode: number) {
-    super('INVALID_OPTION', message);
-    this.exitCode = exitCode;
-  }
+/** The exit code of each `ConfigError` code a watching process can fail with before it watches. */
+const EXIT_CODE_OF: Partial<Record<CodesOf<'ConfigError'>, number>> = {
+  MISSING_ENDPOINT: EXIT_CODES.missingEndpoint,
+  MISSING_TOKEN: EXIT_CODES.missingToken,
+  MISSING_RESOURCE: EXIT_CODES.missingResource,
+  PLUGIN_ERROR: EXIT_CODES.pluginFailed,
+  CONFIG_FILE_ERROR: EXIT_CODES.badConfigFile,
+  INVALID_SETTING: EXIT_CODES.badConfigFile,
+  KUBECONFIG_ERROR: EXIT_CODES.badKubeconfig,
+};
+
+/**
+ * The process exit code of a failure before the watch started, from its error code: a `ConfigError` of
+ * {@link loadConfig}, {@link loadPlugin} or a kubeconfig (31–36, {@link EXIT_CODES}), a `KindError` (an unknown or
+ * unwatchable kind: 33). `undefined` for anything else (the caller's general failure code).
+ *
+ * @example
+ * ```ts
+ * try { loadConfig(); } catch (e) { process.exit(exitCodeOf(e) ?? 1); }
+ * ```
+ */
+export function exitCodeOf(error: unknown): number | undefined {
+  if (error instanceof KindError) return EXIT_CODES.missingResource;
+  if (error instanceof ConfigError) return EXIT_CODE_OF[error.code as CodesOf<'ConfigError'>];
+  return undefined;
 }
 
 /** The settings of a watching process, after layering. */
@@ -42,17 +62,61 @@ export interface WatcherConfig {
   sources: Record<string, 'env' | 'file' | 'serviceaccount' | 'default' | 'flag'>;
 }
 
-/** Where to read from; each defaults to the real thing. */
+/** Where {@link loadConfig} reads from; each defaults to the real thing. Every default is in `DEFAULTS.config`. */
 export interface ConfigInputs {
+  /** The environment. Default: `process.env`. */
   readonly env?: Record<string, string | undefined>;
-  /** An ini or YAML file with a `global` section and `plugin_<name>` sections. */
+  /** An ini or YAML file with a `global` section and `plugin_<name>` sections. Default: none. */
   readonly file?: string;
   /** The service account directory. Default: `/var/run/secrets/kubernetes.io/serviceaccount`. */
   readonly serviceAccountDir?: string;
-  /** Fail when no resource is configured. Default: `true`. */
+  /** Fail (`MISSING_RESOURCE`) when no resource is configured. Default: `true`. */
   readonly requireResource?: boolean;
-  /** Settings from command-line flags, the highest layer. */
+  /** Settings from command-line flags, the highest layer. Default: none. */
   readonly flags?: Partial<Pick<WatcherConfig, 'namespace' | 'resources' | 'plugin' | 'logLevel'>>;
+}
+
+/** {@link ConfigInputs} with every default applied. */
+interface ResolvedConfigInputs {
+  readonly env: Record<string, string | undefined>;
+  readonly file: string | undefined;
+  readonly serviceAccountDir: string;
+  readonly requireResource: boolean;
+  readonly flags: NonNullable<ConfigInputs['flags']>;
+}
+
+const { string, nonEmpty, boolean } = optionSchemas;
+
+const ConfigInputsSchema = z.strictObject({
+  env: z
+    .custom<Record<string, string | undefined>>((v) => typeof v === 'object' && v !== null, 'an object of strings')
+    .optional(),
+  file: nonEmpty.optional(),
+  serviceAccountDir: nonEmpty.optional(),
+  requireResource: boolean.optional(),
+  flags: z
+    .strictObject({
+      namespace: string.optional(),
+      resources: z.array(nonEmpty, { error: 'an array of resource names' }).optional(),
+      plugin: nonEmpty.optional(),
+      logLevel: string.optional(),
+    })
+    .optional(),
+});
+
+/**
+ * Validates {@link loadConfig}'s inputs and applies the defaults: an unknown or bad input is a `KwatchError`
+ * `INVALID_OPTION` naming it (a bad *setting* found in them is a `ConfigError`).
+ */
+function resolveConfigInputs(inputs: ConfigInputs | undefined): ResolvedConfigInputs {
+  const o = checkOptions(ConfigInputsSchema, inputs, 'the config inputs') as ConfigInputs;
+  return {
+    env: o.env ?? process.env,
+    file: o.file,
+    serviceAccountDir: o.serviceAccountDir ?? DEFAULTS.config.serviceAccountDir,
+    requireResource: o.requireResource ?? DEFAULTS.config.requireResource,
+    flags: o.flags ?? {},
+  };
 }
 
 /** Parses an ini text: `[section]`, `key = value`, `;` and `#` comments. */
@@ -68,7 +132,7 @@ export function parseIni(text: string): Record<string, Record<string, string>> {
       continue;
     }
     const eq = line.indexOf('=');
-    if (eq <= 0) throw new ConfigError(`line ${i + 1} is neither [section] nor key = value`, EXIT_CODES.badConfigFile);
+    if (eq <= 0) throw new ConfigError('CONFIG_FILE_ERROR', `line ${i + 1} is neither [section] nor key = value`);
     const entries = out[section] ?? {};
     entries[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
     out[section] = entries;
@@ -82,8 +146,8 @@ function readConfigFile(file: string): Record<string, Record<string, string>> {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError(
+      'CONFIG_FILE_ERROR',
       `cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-      EXIT_CODES.badConfigFile,
     );
   }
   try {
@@ -95,11 +159,8 @@ function readConfigFile(file: string): Record<string, Record<string, string>> {
     }
     return parseIni(text);
   } catch (err) {
-    if (err instanceof ConfigError) throw new ConfigError(`config file ${file}: ${err.message}`, err.exitCode);
-    throw new ConfigError(
-      `config file ${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`,
-      EXIT_CODES.badConfigFile,
-    );
+    if (err instanceof ConfigError) throw new ConfigError('CONFIG_FILE_ERROR', `config file ${file}: ${err.message}`);
+    throw new ConfigError('CONFIG_FILE_ERROR', `config file ${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
 }
 
@@ -110,18 +171,19 @@ const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
  * flags > environment (`K8S_API_ENDPOINT`, `K8S_TOKEN`, `K8S_CA`, `K8S_NAMESPACE`,
  * `K8S_RESOURCE`, `K8S_API_GROUP`, `K8S_API_VERSION`, `WATCHER_PLUGIN`, `LOG_LEVEL`) > config
  * file (`[global]`, `[plugin_<name>]`) > in-cluster service-account files > defaults.
- * A missing setting is a {@link ConfigError} with its own exit code.
+ * A missing or bad setting is a `ConfigError` whose code says which ({@link exitCodeOf} gives its exit code).
  *
  * @example
  * ```ts
- * const config = loadConfig({ file: 'watcher.ini' }); // throws ConfigError (exitCode 33) when no resource is set
+ * const config = loadConfig({ file: 'watcher.ini' }); // throws ConfigError MISSING_RESOURCE (exit code 33) when no resource is set
  * ```
  */
 export function loadConfig(inputs: ConfigInputs = {}): WatcherConfig {
-  const env = inputs.env ?? process.env;
-  const file = inputs.file ? readConfigFile(inputs.file) : {};
+  const o = resolveConfigInputs(inputs);
+  const env = o.env;
+  const file = o.file ? readConfigFile(o.file) : {};
   const global = file.global ?? {};
-  const saDir = inputs.serviceAccountDir ?? '/var/run/secrets/kubernetes.io/serviceaccount';
+  const saDir = o.serviceAccountDir;
   const sa = (name: string) => (existsSync(`${saDir}/${name}`) ? readFileSync(`${saDir}/${name}`, 'utf8').trim() : undefined);
   const sources: WatcherConfig['sources'] = {};
   const pick = (key: string, envName: string, fileKey: string, saFile?: string, flag?: string): string | undefined => {
@@ -138,35 +200,34 @@ export function loadConfig(inputs: ConfigInputs = {}): WatcherConfig {
   const endpoint = pick('endpoint', 'K8S_API_ENDPOINT', 'endpoint');
   const token = pick('token', 'K8S_TOKEN', 'token', endpoint ? 'token' : undefined);
   const ca = pick('ca', 'K8S_CA', 'ca', undefined) ?? (endpoint && sa('ca.crt') ? `${saDir}/ca.crt` : undefined);
-  const namespace = pick('namespace', 'K8S_NAMESPACE', 'namespace', 'namespace', inputs.flags?.namespace);
+  const namespace = pick('namespace', 'K8S_NAMESPACE', 'namespace', 'namespace', o.flags.namespace);
   const group = pick('group', 'K8S_API_GROUP', 'group');
   const version = pick('version', 'K8S_API_VERSION', 'version');
-  let resources = inputs.flags?.resources?.length ? inputs.flags.resources : undefined;
+  let resources = o.flags.resources?.length ? o.flags.resources : undefined;
   if (resources) sources.resources = 'flag';
   else {
     const r = pick('resources', 'K8S_RESOURCE', 'resource');
     if (r) resources = r.split(',').map((x) => (version ? `${x}.${version}${group ? `.${group}` : ''}` : x));
   }
   if (token && !endpoint)
-    throw new ConfigError(
-      'K8S_TOKEN is set but K8S_API_ENDPOINT (or endpoint= in [global]) is missing',
-      EXIT_CODES.missingEndpoint,
-    );
+    throw new ConfigError('MISSING_ENDPOINT', 'K8S_TOKEN is set but K8S_API_ENDPOINT (or endpoint= in [global]) is missing');
   if (endpoint && !token)
     throw new ConfigError(
+      'MISSING_TOKEN',
       `K8S_API_ENDPOINT is set but no token: set K8S_TOKEN, token= in [global], or run in a pod with a service account`,
-      EXIT_CODES.missingToken,
     );
-  if (!resources?.length)
+  if (!resources?.length && o.requireResource)
     throw new ConfigError(
+      'MISSING_RESOURCE',
       'nothing to watch: give kinds as arguments, K8S_RESOURCE, or resource= in [global]',
-      EXIT_CODES.missingResource,
     );
-  const level = (pick('logLevel', 'LOG_LEVEL', 'log_level', undefined, inputs.flags?.logLevel) ?? 'info').toLowerCase();
+  const level = (
+    pick('logLevel', 'LOG_LEVEL', 'log_level', undefined, o.flags.logLevel) ?? DEFAULTS.config.logLevel
+  ).toLowerCase();
   if (!(LEVELS as readonly string[]).includes(level))
-    throw new ConfigError(`LOG_LEVEL must be one of ${LEVELS.join(', ')}, got ${level}`, EXIT_CODES.badConfigFile);
+    throw new ConfigError('INVALID_SETTING', `LOG_LEVEL must be one of ${LEVELS.join(', ')}, got ${level}`);
   sources.logLevel ??= 'default';
-  const plugin = pick('plugin', 'WATCHER_PLUGIN', 'plugin', undefined, inputs.flags?.plugin);
+  const plugin = pick('plugin', 'WATCHER_PLUGIN', 'plugin', undefined, o.flags.plugin);
   const plugins = Object.fromEntries(
     Object.entries(file)
       .filter(([s]) => s.startsWith('plugin_'))

@@ -1,7 +1,9 @@
+// The resources a cluster serves (its discovery endpoints) and kubectl's reading of a resource name against them.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { defineResource, KindError, type KubernetesObject, type ResourceDescriptor } from '@kwatch/models';
-import { KubeClient } from '@kwatch/watch-core';
+import { defineResource, type KubernetesObject, type ResourceDescriptor } from '@kwatch/models';
+import { KindError, KubeClient, KwatchError } from '@kwatch/watch-core';
 import type { ZodType, z } from 'zod';
+import { DEFAULTS } from './defaults.ts';
 
 /** One resource the cluster serves, as discovery describes it. */
 export interface DiscoveredResource {
@@ -69,8 +71,17 @@ export class Discovery {
   readonly #client: KubeClient;
   #resources: Promise<DiscoveredResource[]> | undefined;
 
-  /** On a kubeconfig, or on a `KubeClient` to share its credentials and connections. Default: the default kubeconfig. */
+  /**
+   * On a kubeconfig, or on a `KubeClient` to share its credentials and connections. Default: the default kubeconfig.
+   * Anything else is a `KwatchError` `INVALID_OPTION`.
+   */
   constructor(cluster?: KubeConfig | KubeClient) {
+    if (cluster !== undefined && !(cluster instanceof KubeClient) && typeof cluster?.getCurrentCluster !== 'function') {
+      throw new KwatchError(
+        'INVALID_OPTION',
+        'Expected the Discovery cluster to be a KubeConfig from @kubernetes/client-node or a KubeClient',
+      );
+    }
     this.#client = cluster instanceof KubeClient ? cluster : new KubeClient({ kubeConfig: cluster });
   }
 
@@ -94,9 +105,10 @@ export class Discovery {
     return resolveResourceName(name, await this.resources(signal));
   }
 
-  /** One discovery read; without a signal of the caller's, at most 30 s. */
+  /** One discovery read; without a signal of the caller's, at most `DEFAULTS.discovery.requestTimeoutMs` (30 s). */
   #get<T>(path: string, signal: AbortSignal | undefined, accept?: string): Promise<T> {
-    return this.#client.request<T>({ path, signal: signal ?? AbortSignal.timeout(30_000), ...(accept ? { accept } : {}) });
+    const timeout = signal ?? AbortSignal.timeout(DEFAULTS.discovery.requestTimeoutMs);
+    return this.#client.request<T>({ path, signal: timeout, ...(accept ? { accept } : {}) });
   }
 
   async #load(signal: AbortSignal | undefined): Promise<DiscoveredResource[]> {

@@ -1,15 +1,47 @@
-import type { Tombstone, WatchEvent } from '@kwatch/watch-core';
+// Hands watch events to listeners: per-object order, bounded concurrency, each listener's failures isolated.
+import { checkOptions, optionSchemas, type Tombstone, type WatchEvent } from '@kwatch/watch-core';
 import PQueue from 'p-queue';
+import { z } from 'zod';
+import { DEFAULTS } from './defaults.ts';
 import type { EventListener, ListenerContext, ListenerSpec } from './listener.ts';
 
-/** Options of {@link ListenerDispatcher}. */
+/** Options of {@link ListenerDispatcher}. Every default is in `DEFAULTS.dispatcher`. */
 export interface DispatcherOptions {
-  /** Events of different objects handled at the same time. Default: `8`. */
+  /** Events of different objects handled at the same time (a positive integer). Default: `8`. */
   readonly concurrency?: number;
   /** Run the listeners as a chain with rollback instead of independently. Default: `false`. */
   readonly chain?: boolean;
   /** Told about every listener failure. Default: none. */
   readonly onListenerError?: (error: unknown, listener: EventListener<unknown>, event: WatchEvent<unknown>) => void;
+}
+
+/** {@link DispatcherOptions} with every default applied. */
+interface ResolvedDispatcherOptions {
+  readonly concurrency: number;
+  readonly chain: boolean;
+  readonly onListenerError: DispatcherOptions['onListenerError'];
+}
+
+/** The dispatcher's own options, for a schema of options that include them ({@link StreamWatch}'s). */
+export const dispatcherOptionsShape = {
+  concurrency: optionSchemas.positiveInt.optional(),
+  chain: optionSchemas.boolean.optional(),
+  onListenerError: optionSchemas.function.optional(),
+};
+
+const DispatcherOptionsSchema = z.strictObject(dispatcherOptionsShape);
+
+/**
+ * Validates a dispatcher's options and applies the defaults: an unknown or bad option is a `KwatchError`
+ * `INVALID_OPTION` naming it.
+ */
+export function resolveDispatcherOptions(options: DispatcherOptions | undefined): ResolvedDispatcherOptions {
+  const o = checkOptions(DispatcherOptionsSchema, options, 'the dispatcher options') as DispatcherOptions;
+  return {
+    concurrency: o.concurrency ?? DEFAULTS.dispatcher.concurrency,
+    chain: o.chain ?? DEFAULTS.dispatcher.chain,
+    onListenerError: o.onListenerError,
+  };
 }
 
 /**
@@ -25,14 +57,15 @@ export interface DispatcherOptions {
  */
 export class ListenerDispatcher<T extends { metadata?: { name?: string; namespace?: string } | undefined }> {
   readonly #listeners: ListenerSpec<T>[];
-  readonly #options: DispatcherOptions;
+  readonly #options: ResolvedDispatcherOptions;
   readonly #queue: PQueue;
   readonly #tails = new Map<string, Promise<void>>();
 
+  /** Throws a `KwatchError` `INVALID_OPTION` naming an unknown or bad option (see {@link DispatcherOptions}). */
   constructor(listeners: ListenerSpec<T>[], options: DispatcherOptions = {}) {
     this.#listeners = listeners;
-    this.#options = options;
-    this.#queue = new PQueue({ concurrency: options.concurrency ?? 8 });
+    this.#options = resolveDispatcherOptions(options);
+    this.#queue = new PQueue({ concurrency: this.#options.concurrency });
   }
 
   /**
@@ -40,7 +73,7 @@ export class ListenerDispatcher<T extends { metadata?: { name?: string; namespac
    * (backpressure on the stream that feeds it).
    */
   async dispatch(event: WatchEvent<T>): Promise<void> {
-    const limit = (this.#options.concurrency ?? 8) * 4;
+    const limit = this.#options.concurrency * DEFAULTS.dispatcher.pendingPerWorker;
     if (this.#queue.size + this.#queue.pending >= limit) await this.#queue.onSizeLessThan(limit);
     const meta = event.object.metadata;
     const key = `${meta?.namespace ?? ''}/${meta?.name ?? ''}`;

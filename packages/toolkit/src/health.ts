@@ -1,6 +1,9 @@
+// /healthz and /readyz (and /metrics) of a watching process, from each watch's health.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { WatcherHealth } from '@kwatch/watch-core';
+import { checkOptions, optionSchemas, type WatcherHealth } from '@kwatch/watch-core';
+import { z } from 'zod';
+import { DEFAULTS } from './defaults.ts';
 
 /** What the health server reports about one watch. */
 export interface HealthSource {
@@ -10,17 +13,50 @@ export interface HealthSource {
   ready(): boolean;
 }
 
-/** Options of {@link startHealthServer}. */
+/** Options of {@link startHealthServer}. Every default is in `DEFAULTS.health`. */
 export interface HealthServerOptions {
-  /** Port; `0` picks a free one. */
+  /** Port; `0` picks a free one. Required. */
   readonly port: number;
   /** Address to bind. Default: `127.0.0.1` (never all interfaces unless asked). */
   readonly host?: string;
   /** Alive while an event or bookmark came within this window (or the watch started within it), in ms. Default: `300000`. */
   readonly livenessWindowMs?: number;
+  /** The watches reported, asked at every request. Required. */
   readonly sources: () => readonly HealthSource[];
   /** Answers `GET /metrics` (e.g. a Prometheus exporter's request handler). Default: no `/metrics` (404). */
   readonly metrics?: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
+/** {@link HealthServerOptions} with every default applied. */
+export interface ResolvedHealthServerOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly livenessWindowMs: number;
+  readonly sources: () => readonly HealthSource[];
+  readonly metrics: HealthServerOptions['metrics'];
+}
+
+const HealthServerOptionsSchema = z.strictObject({
+  port: optionSchemas.port,
+  host: optionSchemas.nonEmpty.optional(),
+  livenessWindowMs: optionSchemas.positiveMs.optional(),
+  sources: optionSchemas.function,
+  metrics: optionSchemas.function.optional(),
+});
+
+/**
+ * Validates {@link startHealthServer}'s options and applies the defaults: a missing, unknown or bad option is a
+ * `KwatchError` `INVALID_OPTION` naming it.
+ */
+export function resolveHealthServerOptions(options: HealthServerOptions): ResolvedHealthServerOptions {
+  const o = checkOptions(HealthServerOptionsSchema, options, 'the health server options') as HealthServerOptions;
+  return {
+    port: o.port,
+    host: o.host ?? DEFAULTS.health.host,
+    livenessWindowMs: o.livenessWindowMs ?? DEFAULTS.health.livenessWindowMs,
+    sources: o.sources,
+    metrics: o.metrics,
+  };
 }
 
 /** A running health server. */
@@ -40,9 +76,10 @@ export interface HealthServer {
  * const server = await startHealthServer({ port: 8080, sources: () => [{ name: 'pods', health: () => w.health(), ready: () => synced }] });
  * ```
  */
-export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
+export async function startHealthServer(healthOptions: HealthServerOptions): Promise<HealthServer> {
+  const options = resolveHealthServerOptions(healthOptions);
   const started = Date.now();
-  const windowMs = options.livenessWindowMs ?? 300_000;
+  const windowMs = options.livenessWindowMs;
   const server: Server = createServer((req, res) => {
     if (options.metrics && (req.url === '/metrics' || req.url?.startsWith('/metrics?'))) {
       options.metrics(req, res);
@@ -65,7 +102,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+    server.listen(options.port, options.host, () => resolve());
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

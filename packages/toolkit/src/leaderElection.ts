@@ -1,25 +1,28 @@
+// Leader election on a coordination.k8s.io/v1 Lease, as client-go's leaderelection.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { ApiError, KubeClient, KwatchError, sleep } from '@kwatch/watch-core';
+import { ApiError, checkOptions, KubeClient, optionSchemas, requireOption, sleep } from '@kwatch/watch-core';
+import { z } from 'zod';
+import { DEFAULTS } from './defaults.ts';
 
-/** Options of {@link LeaderElector}. */
+/** Options of {@link LeaderElector}. Every default is in `DEFAULTS.leaderElection` (client-go's values). */
 export interface LeaderElectionOptions {
   /** The cluster. Default: the kubeconfig kubectl would use (or the in-cluster service account). */
   readonly kubeConfig?: KubeConfig | undefined;
   /** The request core to use (its credentials and shared connections). Default: a `KubeClient` on `kubeConfig`. */
   readonly client?: KubeClient | undefined;
-  /** Namespace of the Lease. */
+  /** Namespace of the Lease. Required. */
   readonly namespace: string;
-  /** Name of the Lease. */
+  /** Name of the Lease. Required. */
   readonly name: string;
   /** This candidate's identity. Default: `<hostname>-<random>`. */
   readonly identity?: string;
-  /** How long a leader's claim lasts without renewal. Default: `15`. */
+  /** How long a leader's claim lasts without renewal, in seconds. Default: `15`. */
   readonly leaseDurationSeconds?: number;
-  /** A leader that cannot renew for this long steps down; must be below the lease duration. Default: `10`. */
+  /** A leader that cannot renew for this long steps down, in seconds; must be below the lease duration. Default: `10`. */
   readonly renewDeadlineSeconds?: number;
-  /** Time between tries to acquire or renew. Default: `2`. */
+  /** Time between tries to acquire or renew, in seconds; must be below the renew deadline. Default: `2`. */
   readonly retryPeriodSeconds?: number;
   /** Called when this candidate becomes leader; the signal aborts when it stops leading. Default: none. */
   readonly onStartedLeading?: (signal: AbortSignal) => void;
@@ -28,6 +31,92 @@ export interface LeaderElectionOptions {
   /** Called when the observed leader changes (including to this candidate). Default: none. */
   readonly onNewLeader?: (identity: string) => void;
 }
+
+/** {@link LeaderElectionOptions} with every default applied. */
+export interface ResolvedLeaderElectionOptions {
+  readonly client: KubeClient;
+  readonly namespace: string;
+  readonly name: string;
+  readonly identity: string;
+  readonly leaseDurationSeconds: number;
+  readonly renewDeadlineSeconds: number;
+  readonly retryPeriodSeconds: number;
+  readonly onStartedLeading: LeaderElectionOptions['onStartedLeading'];
+  readonly onStoppedLeading: LeaderElectionOptions['onStoppedLeading'];
+  readonly onNewLeader: LeaderElectionOptions['onNewLeader'];
+}
+
+const { nonEmpty, positiveSeconds, function: fn } = optionSchemas;
+
+/** The lease options without the cluster, for a schema of options that include them (`StreamWatch.run`'s). */
+export const leaderElectionOptionsShape = {
+  client: z.custom<KubeClient>((v) => v instanceof KubeClient, 'a KubeClient').optional(),
+  namespace: nonEmpty,
+  name: nonEmpty,
+  identity: nonEmpty.optional(),
+  leaseDurationSeconds: positiveSeconds.optional(),
+  renewDeadlineSeconds: positiveSeconds.optional(),
+  retryPeriodSeconds: positiveSeconds.optional(),
+  onStartedLeading: fn.optional(),
+  onStoppedLeading: fn.optional(),
+  onNewLeader: fn.optional(),
+};
+
+const LeaderElectionOptionsSchema = z.strictObject({
+  ...leaderElectionOptionsShape,
+  // A KubeConfig, checked by the KubeClient made for it.
+  kubeConfig: z.custom<KubeConfig>((v) => typeof v === 'object' && v !== null, 'a KubeConfig').optional(),
+});
+
+/**
+ * Validates a {@link LeaderElector}'s options and applies the defaults: a missing, unknown or bad option is a
+ * `KwatchError` `INVALID_OPTION` naming it, and so are durations out of order (client-go's rules: the renew
+ * deadline below the lease duration, the retry period below the renew deadline).
+ */
+export function resolveLeaderElectionOptions(options: LeaderElectionOptions): ResolvedLeaderElectionOptions {
+  const o = checkOptions(LeaderElectionOptionsSchema, options, 'the leader election options') as LeaderElectionOptions;
+  const d = DEFAULTS.leaderElection;
+  const leaseDurationSeconds = o.leaseDurationSeconds ?? d.leaseDurationSeconds;
+  const renewDeadlineSeconds = o.renewDeadlineSeconds ?? d.renewDeadlineSeconds;
+  const retryPeriodSeconds = o.retryPeriodSeconds ?? d.retryPeriodSeconds;
+  requireOption(
+    renewDeadlineSeconds < leaseDurationSeconds,
+    'renewDeadlineSeconds',
+    `less than \`leaseDurationSeconds\` (${leaseDurationSeconds})`,
+    renewDeadlineSeconds,
+  );
+  requireOption(
+    retryPeriodSeconds < renewDeadlineSeconds,
+    'retryPeriodSeconds',
+    `less than \`renewDeadlineSeconds\` (${renewDeadlineSeconds})`,
+    retryPeriodSeconds,
+  );
+  return {
+    client: o.client ?? new KubeClient({ kubeConfig: o.kubeConfig }),
+    namespace: o.namespace,
+    name: o.name,
+    identity: o.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`,
+    leaseDurationSeconds,
+    renewDeadlineSeconds,
+    retryPeriodSeconds,
+    onStartedLeading: o.onStartedLeading,
+    onStoppedLeading: o.onStoppedLeading,
+    onNewLeader: o.onNewLeader,
+  };
+}
+
+/** Options of {@link LeaderElector.stop}. Every default is in `DEFAULTS.leaderElection`. */
+export interface StopLeadingOptions {
+  /** Release the lease when leading; `false` simulates a crash (the lease then expires). Default: `true`. */
+  readonly release?: boolean;
+  /** How long the release may take, in ms: an apiserver that does not answer cannot hold `stop()` longer. Default: `500`. */
+  readonly releaseTimeoutMs?: number;
+}
+
+const StopLeadingOptionsSchema = z.strictObject({
+  release: optionSchemas.boolean.optional(),
+  releaseTimeoutMs: optionSchemas.positiveMs.optional(),
+});
 
 interface LeaseSpec {
   holderIdentity?: string;
@@ -62,7 +151,7 @@ const microTime = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z
  */
 export class LeaderElector {
   readonly identity: string;
-  readonly #o: LeaderElectionOptions;
+  readonly #o: ResolvedLeaderElectionOptions;
   /** Every lease request goes through it: a signal on each, typed errors (404, 409 are `ApiError`s). */
   readonly #client: KubeClient;
   readonly #durationMs: number;
@@ -76,22 +165,15 @@ export class LeaderElector {
   #written: Lease | undefined;
   #running: Promise<void> | undefined;
 
+  /** Throws a `KwatchError` `INVALID_OPTION` naming a missing, unknown or bad option (see {@link LeaderElectionOptions}). */
   constructor(options: LeaderElectionOptions) {
-    this.#o = options;
-    this.#client = options.client ?? new KubeClient({ kubeConfig: options.kubeConfig });
-    this.identity = options.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`;
-    this.#durationMs = (options.leaseDurationSeconds ?? 15) * 1000;
-    this.#deadlineMs = (options.renewDeadlineSeconds ?? 10) * 1000;
-    this.#retryMs = (options.retryPeriodSeconds ?? 2) * 1000;
-    if (!(this.#deadlineMs < this.#durationMs)) {
-      throw new KwatchError('INVALID_OPTION', 'Expected `renewDeadlineSeconds` to be less than `leaseDurationSeconds`');
-    }
-    if (!(this.#retryMs > 0 && this.#retryMs < this.#deadlineMs)) {
-      throw new KwatchError(
-        'INVALID_OPTION',
-        'Expected `retryPeriodSeconds` to be positive and less than `renewDeadlineSeconds`',
-      );
-    }
+    const o = resolveLeaderElectionOptions(options);
+    this.#o = o;
+    this.#client = o.client;
+    this.identity = o.identity;
+    this.#durationMs = o.leaseDurationSeconds * 1000;
+    this.#deadlineMs = o.renewDeadlineSeconds * 1000;
+    this.#retryMs = o.retryPeriodSeconds * 1000;
   }
 
   /** True while this candidate holds the lease. */
@@ -108,15 +190,19 @@ export class LeaderElector {
   /**
    * Stops campaigning: a request in flight is aborted at once, and a leader steps down, then releases the lease
    * (unless `release: false`, which simulates a crash) within `releaseTimeoutMs` (default `500`) — an apiserver that
-   * does not answer cannot hold `stop()` longer; the lease then expires after its duration instead.
+   * does not answer cannot hold `stop()` longer; the lease then expires after its duration instead. Bad options
+   * reject with `INVALID_OPTION` before anything stops.
    */
-  async stop(options: { release?: boolean; releaseTimeoutMs?: number } = {}): Promise<void> {
+  async stop(options: StopLeadingOptions = {}): Promise<void> {
+    const o = checkOptions(StopLeadingOptionsSchema, options, 'the stop options') as StopLeadingOptions;
+    const release = o.release ?? DEFAULTS.leaderElection.release;
+    const releaseTimeoutMs = o.releaseTimeoutMs ?? DEFAULTS.leaderElection.releaseTimeoutMs;
     this.#controller.abort();
     const wasLeader = this.isLeader;
     this.#stepDown();
     await this.#running?.catch(() => {});
-    if (wasLeader && options.release !== false) {
-      await this.#release(AbortSignal.timeout(options.releaseTimeoutMs ?? 500)).catch(() => {});
+    if (wasLeader && release) {
+      await this.#release(AbortSignal.timeout(releaseTimeoutMs)).catch(() => {});
     }
   }
 

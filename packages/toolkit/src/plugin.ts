@@ -1,6 +1,7 @@
+// Watcher plugins: a module exporting handleEvent(ctx, event, config), loaded by explicit name or path.
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigError, EXIT_CODES } from './config.ts';
+import { ConfigError } from '@kwatch/watch-core';
 
 /** What a plugin's `handleEvent` may return: a message to log, at a level. */
 export interface PluginResult {
@@ -24,7 +25,7 @@ export interface WatcherPlugin {
 /**
  * Loads a plugin by an explicit package name or file path (never by searching): a module
  * exporting `handleEvent(ctx, event, config)` that returns `{ message, level }` or nothing.
- * A plugin that cannot be loaded, or lacks `handleEvent`, is a {@link ConfigError} naming it.
+ * A plugin that cannot be loaded, or lacks `handleEvent`, is a `ConfigError` `PLUGIN_ERROR` naming it (exit code 34).
  *
  * @example
  * ```ts
@@ -38,14 +39,11 @@ export async function loadPlugin(nameOrPath: string, cwd = process.cwd()): Promi
   try {
     mod = (await import(specifier)) as Record<string, unknown>;
   } catch (err) {
-    throw new ConfigError(
-      `plugin '${nameOrPath}' could not be loaded: ${(err as Error).message.split('\n')[0]}`,
-      EXIT_CODES.pluginFailed,
-    );
+    throw new ConfigError('PLUGIN_ERROR', `plugin '${nameOrPath}' could not be loaded: ${(err as Error).message.split('\n')[0]}`);
   }
   const handleEvent = mod.handleEvent ?? (mod.default as Record<string, unknown> | undefined)?.handleEvent;
   if (typeof handleEvent !== 'function') {
-    throw new ConfigError(`plugin '${nameOrPath}' does not export handleEvent(ctx, event, config)`, EXIT_CODES.pluginFailed);
+    throw new ConfigError('PLUGIN_ERROR', `plugin '${nameOrPath}' does not export handleEvent(ctx, event, config)`);
   }
   return { handleEvent: handleEvent as WatcherPlugin['handleEvent'] };
 }

@@ -1,22 +1,34 @@
+// skafos's StreamWatch on a kwatch watch: a target and listeners, run with health endpoints and leader election.
 import { readFileSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { type CheckWatchable, type KubernetesKind, type KubernetesObject, resourceFromCRD } from '@kwatch/models';
 import {
   type Culled,
+  checkOptions,
+  KwatchError,
   MultiplexingWatcher,
+  optionSchemas,
+  requireOption,
   type WatchEvent,
   Watcher,
   type WatcherOptions,
   type WatchMarker,
 } from '@kwatch/watch-core';
-import { type DispatcherOptions, ListenerDispatcher } from './dispatcher.ts';
+import { z } from 'zod';
+import { type DispatcherOptions, dispatcherOptionsShape, ListenerDispatcher } from './dispatcher.ts';
 import { type HealthServer, type HealthServerOptions, startHealthServer } from './health.ts';
-import { type LeaderElectionOptions, LeaderElector } from './leaderElection.ts';
+import { type LeaderElectionOptions, LeaderElector, leaderElectionOptionsShape } from './leaderElection.ts';
 import type { ListenerSpec } from './listener.ts';
 
-/** Options of {@link StreamWatch.run}. */
+/** Options of {@link StreamWatch.run}. Every default is in `DEFAULTS` (`health`, `leaderElection`). */
 export interface RunOptions {
   /** End the run after this many seconds. Default: run until `stop()` or the signal. */
+  readonly timeoutSeconds?: number;
+  /**
+   * End the run after this many seconds.
+   *
+   * @deprecated Renamed `timeoutSeconds` (the unit in the name); the same value. Giving both is an `INVALID_OPTION`.
+   */
   readonly timeout?: number;
   /** Serve /healthz and /readyz on this port (0: a free one). Default: no health server. */
   readonly healthcheckPort?: number;
@@ -33,12 +45,104 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
 }
 
+/** {@link RunOptions} validated, `timeout` read as `timeoutSeconds`. */
+export interface ResolvedRunOptions {
+  readonly timeoutSeconds: number | undefined;
+  readonly healthcheckPort: number | undefined;
+  readonly healthcheckHost: string | undefined;
+  readonly healthcheckMetrics: HealthServerOptions['metrics'];
+  readonly leaderElection: RunOptions['leaderElection'];
+  readonly signal: AbortSignal | undefined;
+}
+
+const RunOptionsSchema = z.strictObject({
+  timeoutSeconds: optionSchemas.positiveSeconds.optional(),
+  timeout: optionSchemas.positiveSeconds.optional(),
+  healthcheckPort: optionSchemas.port.optional(),
+  healthcheckHost: optionSchemas.nonEmpty.optional(),
+  healthcheckMetrics: optionSchemas.function.optional(),
+  leaderElection: z.strictObject(leaderElectionOptionsShape).optional(),
+  signal: optionSchemas.signal.optional(),
+});
+
+/**
+ * Validates {@link StreamWatch.run}'s options: a bad or unknown option is a `KwatchError` `INVALID_OPTION` naming
+ * it. The deprecated `timeout` is read as `timeoutSeconds`. The health server and the lease apply their own
+ * defaults (`DEFAULTS.health`, `DEFAULTS.leaderElection`).
+ */
+export function resolveRunOptions(options: RunOptions | undefined): ResolvedRunOptions {
+  const o = checkOptions(RunOptionsSchema, options, 'the run options') as RunOptions;
+  requireOption(
+    o.timeout === undefined || o.timeoutSeconds === undefined,
+    'timeout',
+    'left out when `timeoutSeconds` is given (it is its deprecated name)',
+    o.timeout,
+  );
+  return {
+    timeoutSeconds: o.timeoutSeconds ?? o.timeout,
+    healthcheckPort: o.healthcheckPort,
+    healthcheckHost: o.healthcheckHost,
+    healthcheckMetrics: o.healthcheckMetrics,
+    leaderElection: o.leaderElection,
+    signal: o.signal,
+  };
+}
+
 /** Options of a {@link StreamWatch}: the watcher's (for a kind target) and the dispatcher's. */
 export type StreamWatchOptions<K extends KubernetesKind> = WatcherOptions<K> &
   DispatcherOptions & {
     /** Told of each `SYNCED` (initial state complete, or a resync done) and `RESYNC` marker, with its kind. Default: none. */
     readonly onMarker?: (marker: WatchMarker & { readonly kind: string }) => void;
   };
+
+/** {@link StreamWatchOptions} split by who takes them, validated. */
+export interface ResolvedStreamWatchOptions<K extends KubernetesKind> {
+  /** For the watcher a kind target gets (validated by it); for any other target, at most `kubeConfig`. */
+  readonly watcher: WatcherOptions<K>;
+  readonly dispatcher: DispatcherOptions;
+  readonly onMarker: StreamWatchOptions<K>['onMarker'];
+  /** The cluster of the lease (and of the watcher of a kind target). */
+  readonly kubeConfig: KubeConfig | undefined;
+}
+
+const StreamWatchOwnOptionsSchema = z.object({
+  ...dispatcherOptionsShape,
+  onMarker: optionSchemas.function.optional(),
+});
+
+/**
+ * Validates a {@link StreamWatch}'s options and splits them: the dispatcher's (`concurrency`, `chain`,
+ * `onListenerError`, defaults in `DEFAULTS.dispatcher`), `onMarker`, and the rest for the watcher of a kind target
+ * (checked by the `Watcher`, defaults in watch-core's `DEFAULTS.watcher`). A target that is already a watcher or a
+ * multiplexer takes no watcher option but `kubeConfig` (the lease's cluster): any other is a `KwatchError`
+ * `INVALID_OPTION` naming it, not silently ignored.
+ */
+export function resolveStreamWatchOptions<K extends KubernetesKind>(
+  options: StreamWatchOptions<K> | undefined,
+  target: 'kind' | 'watcher',
+): ResolvedStreamWatchOptions<K> {
+  checkOptions(StreamWatchOwnOptionsSchema, options, 'the StreamWatch options'); // the watcher's are the Watcher's to check
+  const { concurrency, chain, onListenerError, onMarker, ...watcher } = options ?? ({} as StreamWatchOptions<K>);
+  if (target === 'watcher') {
+    const extra = Object.keys(watcher).filter((k) => k !== 'kubeConfig');
+    if (extra.length) {
+      throw new KwatchError(
+        'INVALID_OPTION',
+        `Unknown option${extra.length > 1 ? 's' : ''} ${extra.map((k) => `\`${k}\``).join(', ')} for a StreamWatch of a watcher or multiplexer: give watcher options to the Watcher`,
+      );
+    }
+  }
+  return {
+    watcher,
+    dispatcher: {
+      ...(concurrency === undefined ? {} : { concurrency }),
+      ...(chain === undefined ? {} : { chain }),
+      ...(onListenerError === undefined ? {} : { onListenerError }),
+    },
+    onMarker,
+    kubeConfig: watcher.kubeConfig,
+  };
+}
 
 /** A target of several kinds: watchers (each with its own options) or a multiplexer. */
 export type MultiTarget = readonly Watcher<any, any>[] | MultiplexingWatcher<any>;
@@ -70,27 +174,21 @@ export class StreamWatch<K extends KubernetesKind> {
   /** The health server's URL while it runs. */
   healthUrl: string | undefined;
 
+  /** Throws a `KwatchError` `INVALID_OPTION` naming an unknown or bad option (see {@link resolveStreamWatchOptions}). */
   constructor(
     target: (K & CheckWatchable<K>) | Watcher<K> | MultiTarget,
     listeners: ListenerSpec<any>[],
     options: StreamWatchOptions<K> = {},
   ) {
-    const { concurrency, chain, onListenerError, onMarker, ...watcherOptions } = options;
-    this.#onMarker = onMarker;
-    this.#kubeConfig = options.kubeConfig;
+    const isWatcher = target instanceof MultiplexingWatcher || Array.isArray(target) || target instanceof Watcher;
+    const o = resolveStreamWatchOptions(options, isWatcher ? 'watcher' : 'kind');
+    this.#onMarker = o.onMarker;
+    this.#kubeConfig = o.kubeConfig;
+    this.#dispatcher = new ListenerDispatcher(listeners, o.dispatcher);
     if (target instanceof MultiplexingWatcher) this.#mux = target;
     else if (Array.isArray(target)) this.#mux = new MultiplexingWatcher({ watchers: target as Watcher<any, any>[] });
     else if (target instanceof Watcher) this.#watcher = target;
-    else
-      this.#watcher = new Watcher(target as K & CheckWatchable<K>, {
-        ...watcherOptions,
-        ...(this.#kubeConfig ? { kubeConfig: this.#kubeConfig } : {}),
-      });
-    this.#dispatcher = new ListenerDispatcher(listeners, {
-      ...(concurrency === undefined ? {} : { concurrency }),
-      ...(chain === undefined ? {} : { chain }),
-      ...(onListenerError === undefined ? {} : { onListenerError }),
-    });
+    else this.#watcher = new Watcher(target as K & CheckWatchable<K>, o.watcher);
   }
 
   /** A StreamWatch over the custom resource of an apiextensions.k8s.io/v1 CRD YAML file (all namespaces by default). */
@@ -119,12 +217,16 @@ export class StreamWatch<K extends KubernetesKind> {
     return this.#mux?.culled ?? [];
   }
 
-  /** Streams and dispatches until stopped; resolves after the listeners drained. */
-  async run(options: RunOptions = {}): Promise<void> {
+  /**
+   * Streams and dispatches until stopped; resolves after the listeners drained. Bad options reject with a
+   * `KwatchError` `INVALID_OPTION` before anything starts (see {@link RunOptions}).
+   */
+  async run(runOptions: RunOptions = {}): Promise<void> {
+    const options = resolveRunOptions(runOptions);
     this.#controller = new AbortController();
     const signals = [this.#controller.signal];
     if (options.signal) signals.push(options.signal);
-    if (options.timeout !== undefined) signals.push(AbortSignal.timeout(options.timeout * 1000));
+    if (options.timeoutSeconds !== undefined) signals.push(AbortSignal.timeout(options.timeoutSeconds * 1000));
     const signal = signals.length === 1 ? this.#controller.signal : AbortSignal.any(signals);
     if (signal.aborted) return; // nothing started, nothing to stop: an already-aborted run ends at once
     let health: HealthServer | undefined;

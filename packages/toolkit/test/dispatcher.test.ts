@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WatchEvent } from '@kwatch/watch-core';
 import { describe, expect, it } from 'vitest';
-import { ListenerDispatcher } from '../src/dispatcher.ts';
+import { DEFAULTS } from '../src/defaults.ts';
+import { ListenerDispatcher, resolveDispatcherOptions } from '../src/dispatcher.ts';
 import { EventListener, type ListenerContext } from '../src/listener.ts';
 
 type Obj = { metadata: { name: string; namespace: string }; seq: number };
@@ -126,5 +127,42 @@ describe('ListenerDispatcher', () => {
     expect(seen).toEqual(['b: b b', 'a: a a']); // they did interleave, and neither saw the other's
     // Nothing per event is written on the shared instance (skafos's `self.event` was, and raced).
     expect(Object.keys(shared)).toEqual([]);
+  });
+});
+
+describe('ListenerDispatcher options: declared once, checked at construction, defaults from DEFAULTS.dispatcher', () => {
+  it.each([
+    [{ concurrency: 0 }, 'Expected `concurrency` to be a positive integer, got 0'],
+    [{ concurrency: 1.5 }, 'Expected `concurrency` to be a positive integer, got 1.5'],
+    [{ chain: 'yes' }, 'Expected `chain` to be true or false, got "yes"'],
+    [{ onListenerError: 1 }, 'Expected `onListenerError` to be a function, got 1'],
+    [{ concurrence: 4 }, 'Unknown option `concurrence`'],
+  ])('%o is an INVALID_OPTION naming it', (options, message) => {
+    expect(() => new ListenerDispatcher([], options as never)).toThrow(
+      expect.objectContaining({ name: 'KwatchError', code: 'INVALID_OPTION', message }),
+    );
+  });
+
+  it('applies the defaults', () => {
+    expect(resolveDispatcherOptions({})).toEqual({ concurrency: 8, chain: false, onListenerError: undefined });
+    expect(resolveDispatcherOptions(undefined)).toEqual(resolveDispatcherOptions({}));
+    expect(DEFAULTS.dispatcher).toMatchObject({ concurrency: 8, chain: false });
+    expect(resolveDispatcherOptions({ concurrency: 2, chain: true })).toMatchObject({ concurrency: 2, chain: true });
+  });
+
+  it('by default 8 events of different objects run at once', async () => {
+    let running = 0;
+    let most = 0;
+    class Slow extends EventListener<Obj> {
+      override async create() {
+        most = Math.max(most, ++running);
+        await sleep(20);
+        running -= 1;
+      }
+    }
+    const d = new ListenerDispatcher<Obj>([new Slow()]);
+    for (let i = 0; i < 20; i++) await d.dispatch(ev('ADDED', `o${i}`, i));
+    await d.drain();
+    expect(most).toBe(DEFAULTS.dispatcher.concurrency);
   });
 });
