@@ -5,12 +5,14 @@ import { ConfigMap } from '@kwatch/models/v1';
 import { ManualClock } from '@kwatch/testenv';
 import { describe, expect, it } from 'vitest';
 import type { StreamBody, WatchTransport } from '../src/client/transport.ts';
+import { Watcher } from '../src/index.ts';
 import { apiErrorFrom, type KwatchError, TransportError } from '../src/internal/errors.ts';
 import { isMarker } from '../src/internal/events.ts';
 import { KnownObjects } from '../src/watch/knownObjects.ts';
 import { type Entry, Machine, type Memory, type Position, type State } from '../src/watch/machine.ts';
 import { resolveStreamOptions, resolveWatcherOptions, type StreamOptions, type WatcherOptions } from '../src/watch/options.ts';
 import { Pacer } from '../src/watch/pacer.ts';
+import { isMarkerLine, pull, pullMany, watchersOf, world } from './simWorld.ts';
 
 /** A response body the test feeds by hand. */
 class FakeBody implements StreamBody {
@@ -462,5 +464,172 @@ describe('the watcher state machine', () => {
     }
     const seconds = (clock.now() - started) / 1000;
     expect(transport.requests.length).toBeLessThanOrEqual(10 + 5 * seconds + 1);
+  });
+});
+
+describe('the state machine through a Watcher: syncs, resyncs and timeouts', () => {
+  it('a plain BOOKMARK among WatchList initial events does not end or commit the sync: a break resumes the sync, not the watch', async () => {
+    const clock = new ManualClock();
+    const requests: string[] = [];
+    const line = (type: string, name: string | undefined, rv: number, end = false) =>
+      `${JSON.stringify({
+        type,
+        object: {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: {
+            ...(name ? { name, namespace: 'ns', uid: `u-${name}` } : {}),
+            resourceVersion: String(rv),
+            ...(end ? { annotations: { 'k8s.io/initial-events-end': 'true' } } : {}),
+          },
+        },
+      })}\n`;
+    const transport: WatchTransport = {
+      getJson: async () => ({ metadata: { resourceVersion: '60' }, items: [] }),
+      openStream: async (_p, q): Promise<StreamBody> => {
+        const watchList = q.get('sendInitialEvents') === 'true';
+        requests.push(watchList ? 'watch-list' : `watch from ${q.get('resourceVersion')}`);
+        const chunk = watchList
+          ? line('ADDED', 'a', 10) +
+            line('BOOKMARK', undefined, 50) +
+            line('ADDED', 'b', 20) +
+            line('BOOKMARK', undefined, 60, true)
+          : '';
+        return {
+          close: () => {},
+          async *[Symbol.asyncIterator]() {
+            if (chunk) yield Buffer.from(chunk);
+            await new Promise(() => {});
+          },
+        };
+      },
+    };
+    const bookmarks: string[] = [];
+    const w = new Watcher(ConfigMap, {
+      namespace: 'ns',
+      transport,
+      clock,
+      hooks: { bookmark: ({ resourceVersion }) => bookmarks.push(resourceVersion) },
+    });
+    const s1 = w.stream({ markers: true });
+    expect(await pullMany(s1, clock, 1)).toEqual(['ADDED a']);
+    await s1.return(undefined);
+    expect(w.currentResourceVersion()).toBeUndefined();
+    const s2 = w.stream({ markers: true });
+    const r = await pullMany(s2, clock, 2);
+    expect(r).toEqual(['ADDED b', 'SYNCED']);
+    await clock.advanceAsync(10);
+    expect(requests).toEqual(['watch-list', 'watch-list']); // the sync again, not a watch from 50; then it stays open, live
+    expect(w.currentResourceVersion()).toBe('60');
+    expect(bookmarks).not.toContain('50');
+    await s2.return(undefined);
+  });
+
+  it('410 during a resumed resync (every watch, WatchList included, answers 410): the rest of the difference, exactly, by LIST', async () => {
+    const { clock, sim } = world(['a', 'b', 'c']);
+    const w = new Watcher(ConfigMap, { namespace: 'ns', transport: sim, clock });
+    const s1 = w.stream({ markers: true });
+    expect(await pullMany(s1, clock, 4)).toEqual(['ADDED a', 'ADDED b', 'ADDED c', 'SYNCED']);
+    await s1.return(undefined);
+    sim.update('configmaps', 'ns/a', { data: { v: '2' } });
+    sim.delete('configmaps', 'ns/b');
+    sim.create('configmaps', { metadata: { name: 'd', namespace: 'ns' } });
+    sim.compact();
+    const s2 = w.stream({ markers: true });
+    expect(await pullMany(s2, clock, 2)).toEqual(['RESYNC', 'MODIFIED a']);
+    await s2.return(undefined); // left in the middle of the resync
+    sim.setModes({ goneForever: true, goneAs: 'status' });
+    const s3 = w.stream({ markers: true });
+    expect(await pullMany(s3, clock, 10, (l) => l === 'SYNCED')).toEqual([
+      'RESYNC',
+      'ADDED d',
+      'DELETED b (tombstone)',
+      'SYNCED',
+    ]);
+    sim.wellBehaved();
+    // Whatever the 410s in between did, nothing comes twice afterwards.
+    sim.create('configmaps', { metadata: { name: 'e', namespace: 'ns' } });
+    const after = await pullMany(s3, clock, 10, (l) => l === 'ADDED e');
+    expect(after.filter((l) => !isMarkerLine(l))).toEqual(['ADDED e']);
+    await s3.return(undefined);
+  });
+
+  // BUG (machine.ts #connect: `openedAt: this.#c.clock.now()` is read after `await openStream`, i.e. when the
+  // response headers arrived). The server starts its `timeoutSeconds` clock when it receives the request, so with
+  // any latency a quiet watch with `timeoutSeconds: 1` ends < 1000 ms after `openedAt` and is counted as
+  // EARLY_CLOSE: backoff (up to 30 s), consecutiveErrors climbing, maxConsecutiveErrors eventually fatal — for a
+  // healthy server. client-go (which docs/watching.md says kwatch counts like) starts its clock before sending the
+  // request; docs: "server timeout (clean end of the watch) | reconnects at once ... tested by timeoutSeconds: 1".
+  it('a quiet watch ended by the server at its timeoutSeconds (with 20 ms of header latency) is a clean end, not EARLY_CLOSE', async () => {
+    const { clock, sim } = world(['a']);
+    const transport: WatchTransport = {
+      getJson: (p, q, sg) => sim.getJson(p, q, sg),
+      openStream: async (p, q, sg) => {
+        const body = await sim.openStream(p, q, sg); // the server has started the watch (and its timeout)
+        await new Promise<void>((r) => clock.setTimeout(() => r(), 20)); // the response headers arrive 20 ms later
+        return body;
+      },
+    };
+    const failures: string[] = [];
+    const w = new Watcher(ConfigMap, {
+      namespace: 'ns',
+      transport,
+      clock,
+      timeoutSeconds: 1,
+      hooks: { reconnecting: ({ error }) => failures.push(error.code) },
+    });
+    const s = w.stream();
+    expect(await pullMany(s, clock, 1)).toEqual(['ADDED a']);
+    await expect(pull(s, clock, 10_000)).rejects.toThrow(/no item/); // 10 quiet seconds
+    w.stop();
+    await pull(s, clock, 1_000);
+    expect(failures).toEqual([]); // got ['EARLY_CLOSE', 'EARLY_CLOSE', ...]
+    expect(w.health().consecutiveErrors).toBe(0);
+  });
+
+  it('a server that answers 410 to every watch meets an escalating backoff: at most 3 requests per failure counted', async () => {
+    const { clock, sim } = world(['a']);
+    const delays: number[] = [];
+    const w = new Watcher(ConfigMap, {
+      namespace: 'ns',
+      transport: sim,
+      clock,
+      hooks: { reconnecting: ({ delayMs, error }) => error.code === 'GONE' && delays.push(delayMs) },
+    });
+    const s = w.stream();
+    expect(await pullMany(s, clock, 1)).toEqual(['ADDED a']);
+    sim.setModes({ goneForever: true });
+    sim.expireWatches();
+    await expect(pull(s, clock, 120_000)).rejects.toThrow(/no item/);
+    const after = watchersOf(sim).length - 1;
+    expect(delays.length).toBeGreaterThan(2);
+    expect(after).toBeLessThanOrEqual(3 * delays.length + 3);
+    expect(w.health().consecutiveErrors).toBe(delays.length);
+    w.stop();
+    await pull(s, clock, 1_000);
+  });
+
+  it('a watch closed at once without events is EARLY_CLOSE: backoff escalates, and the pace holds', async () => {
+    const { clock, sim } = world(['a']);
+    const seen: Array<{ code: string; delayMs: number }> = [];
+    const w = new Watcher(ConfigMap, {
+      namespace: 'ns',
+      transport: sim,
+      clock,
+      hooks: { reconnecting: ({ error, delayMs }) => seen.push({ code: error.code, delayMs }) },
+    });
+    const s = w.stream();
+    expect(await pullMany(s, clock, 1)).toEqual(['ADDED a']);
+    sim.setModes({ closeAtOnce: true });
+    sim.closeWatches();
+    await expect(pull(s, clock, 20_000)).rejects.toThrow(/no item/);
+    expect(seen.length).toBeGreaterThan(2);
+    expect(new Set(seen.map((x) => x.code))).toEqual(new Set(['EARLY_CLOSE']));
+    expect(w.health().consecutiveErrors).toBe(seen.length);
+    const watches = watchersOf(sim).filter((r) => r.kind === 'watch').length;
+    expect(watches).toBeLessThanOrEqual(10 + 5 * 20);
+    w.stop();
+    expect(await pull(s, clock, 1_000)).toEqual({ done: true, value: undefined });
+    expect(clock.pendingTimers).toBe(0);
   });
 });

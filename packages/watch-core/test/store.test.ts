@@ -1,7 +1,10 @@
+import { ConfigMap } from '@kwatch/models/v1';
 import { describe, expect, it } from 'vitest';
+import { Watcher } from '../src/index.ts';
 import { dropManagedFields, Store } from '../src/informers/store.ts';
 import { KwatchError } from '../src/internal/errors.ts';
 import { WatchEvent, type WatchMarker } from '../src/internal/events.ts';
+import { pull, show, world } from './simWorld.ts';
 
 type Obj = { metadata: { name: string; namespace?: string; managedFields?: unknown[] }; v?: number };
 const obj = (name: string, v = 1, namespace = 'ns'): Obj => ({ metadata: { name, namespace, managedFields: [{}] }, v });
@@ -75,5 +78,46 @@ describe('Store', () => {
     const store = new Store<Obj>({ transform: dropManagedFields });
     store.apply(new WatchEvent('ADDED', obj('a')));
     expect(store.get('ns', 'a')?.metadata.managedFields).toBeUndefined();
+  });
+});
+
+describe('Store fed by a Watcher across broken resyncs', () => {
+  it('Store across a resync broken twice (after RESYNC + 1, then after the DELETED half of a recreate): it ends equal to the server', async () => {
+    const { clock, sim } = world(['a', 'b', 'c']);
+    const w = new Watcher(ConfigMap, { namespace: 'ns', transport: sim, clock, backoff: { initialMs: 10, maxMs: 10 } });
+    const store = new Store<ConfigMap>();
+    /** Feeds the store `n` items of a new stream, then breaks (as `for await` with a counter). */
+    const feed = async (n: number) => {
+      const it = w.stream({ markers: true });
+      const seen: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const r = await pull(it, clock);
+        if (r.done) break;
+        seen.push(show(r.value));
+        store.apply(r.value);
+        if (r.value.type === 'SYNCED') break;
+      }
+      await it.return(undefined);
+      return seen;
+    };
+    expect(await feed(4)).toEqual(['ADDED a', 'ADDED b', 'ADDED c', 'SYNCED']);
+    sim.update('configmaps', 'ns/a', { data: { v: '2' } });
+    sim.delete('configmaps', 'ns/b');
+    sim.delete('configmaps', 'ns/c');
+    sim.create('configmaps', { metadata: { name: 'c', namespace: 'ns' }, data: { v: 'new' } });
+    sim.compact();
+    expect(await feed(2)).toEqual(['RESYNC', 'MODIFIED a']);
+    expect(store.get('ns', 'a')?.data).toBeUndefined(); // held until SYNCED
+    expect(await feed(2)).toEqual(['RESYNC', 'DELETED c (tombstone)']);
+    expect(await feed(10)).toEqual(['RESYNC', 'ADDED c', 'DELETED b (tombstone)', 'SYNCED']);
+    const view = store
+      .list('ns')
+      .map((o) => `${o.metadata?.name}@${o.metadata?.uid}:${JSON.stringify(o.data ?? {})}`)
+      .sort();
+    const server = sim
+      .objects('configmaps', 'ns')
+      .map((o) => `${o.metadata.name}@${o.metadata.uid}:${JSON.stringify(o.data ?? {})}`)
+      .sort();
+    expect(view).toEqual(server);
   });
 });
