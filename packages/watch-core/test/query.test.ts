@@ -15,6 +15,10 @@ describe('query builders', () => {
     [{ notOlderThan: '42' }, 'labelSelector=app%3Dweb&limit=500&resourceVersion=42&resourceVersionMatch=NotOlderThan'],
     [{ notOlderThan: '0' }, 'labelSelector=app%3Dweb&limit=500&resourceVersion=0&resourceVersionMatch=NotOlderThan'],
     [{ continueToken: 'c1', notOlderThan: '42' }, 'labelSelector=app%3Dweb&limit=500&continue=c1'],
+    // After a page without progress the list starts over in one request: no limit, at the same resourceVersion.
+    [{ notOlderThan: '42', unpaginated: true }, 'labelSelector=app%3Dweb&resourceVersion=42&resourceVersionMatch=NotOlderThan'],
+    [{ unpaginated: true }, 'labelSelector=app%3Dweb'],
+    [{ continueToken: 'c1', unpaginated: true }, 'labelSelector=app%3Dweb&continue=c1'],
   ])('LIST page %o', (page, expected) => {
     expect(listQuery(o, page).toString()).toBe(expected);
   });

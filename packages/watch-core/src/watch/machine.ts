@@ -1,4 +1,5 @@
-import { collectionPath, type KwatchError, type ObjectMeta, StatusSchema, type WatchTarget } from '@kwatch/models';
+// One watch as a state machine: LIST or WatchList sync, watch, decode, diff, and what each failure leads to.
+import { collectionPath, type ObjectMeta, StatusSchema, type WatchTarget } from '@kwatch/models';
 import type { StreamBody, WatchTransport } from '../client/index.ts';
 import {
   apiErrorFrom,
@@ -6,6 +7,7 @@ import {
   type Clock,
   DecodeError,
   EventClass,
+  type KwatchError,
   sleep,
   type Tombstone,
   TransportError,
@@ -13,7 +15,7 @@ import {
   type WatchEvent,
   type WatchMarker,
 } from '../internal/index.ts';
-import { type Diff, type KnownObjects, splitKey } from './knownObjects.ts';
+import { type Diff, type KnownObjects, keyOf, splitKey } from './knownObjects.ts';
 import { LineSplitter, parseWatchLine } from './lineDecoder.ts';
 import type { ResolvedStreamOptions, ResolvedWatcherOptions } from './options.ts';
 import { PACING, type Pacer } from './pacer.ts';
@@ -66,7 +68,20 @@ export interface Memory {
   lastError: KwatchError | undefined;
 }
 
-interface Sync {
+/** How a sync's LIST is paced: carried from an attempt to the next within one sync. */
+interface ListPace {
+  /**
+   * A page (or the WatchList's initial events) of this sync brought no progress: from then on, until the
+   * sync ends, no page is free.
+   */
+  readonly stalled: boolean;
+  /** List in one request without `limit` (after a stall: the server's pagination cannot be trusted). */
+  readonly unpaginated: boolean;
+}
+
+const FRESH: ListPace = { stalled: false, unpaginated: false };
+
+interface Sync extends ListPace {
   readonly point: SyncPoint;
   /** The committed resourceVersion while the sync runs (kept until it ends). */
   readonly fromRv: string | undefined;
@@ -74,7 +89,12 @@ interface Sync {
   readonly position: Position;
   /** Get the state by paginated LIST (WatchList refused, or a WatchList attempt failed). */
   readonly viaList: boolean;
+  stalled: boolean;
   objects: number;
+  /** The keys of the objects this attempt listed (or streamed as initial events): a page must add one. */
+  readonly keys: Set<string>;
+  /** The continue tokens this attempt was given: a page must not repeat one. */
+  readonly tokens: Set<string>;
 }
 
 /**
@@ -83,6 +103,7 @@ interface Sync {
  *   start ─▶ list ⟲ ─▶ connect ─▶ watch ⟲ ─▶ connect …            (sync by LIST)
  *   start ─▶ connect(WatchList) ─▶ watch(initial events, bookmark) ─▶ watch …
  *   start ─▶ connect(after the committed resourceVersion) ─▶ watch …
+ *   a LIST page without progress ─▶ backoff ─▶ list (again from the start, unpaginated)
  *   any failure ─▶ backoff ─▶ the same request again | a sync (410, managed) | fatal ─▶ throw
  */
 export type State =
@@ -117,6 +138,14 @@ export interface MachineConfig<T> {
 }
 
 const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
+/**
+ * The error of a LIST page or WatchList initial event that brought no progress (a repeated continue token, a
+ * page without a new object, an object streamed twice): a retryable TransportError, like EARLY_CLOSE — the
+ * server answered, with nothing to go on. (A code of its own, NO_PROGRESS, is proposed; until then this one.)
+ */
+function noProgress(message: string): TransportError {
+  return new TransportError('NETWORK_ERROR', `${message} (no progress)`);
+}
 const unchanged = undefined;
 
 function safely<A>(fn: ((a: A) => void) | undefined, arg: A): (() => void) | undefined {
@@ -195,7 +224,8 @@ export class Machine<T> {
     return [[], { kind: 'connect', rv: position.resourceVersion, sync: undefined }];
   }
 
-  #startSync(point: SyncPoint, fromRv: string | undefined, viaList: boolean): State {
+  /** Begins an attempt at a sync; `pace` carries a stall from an earlier attempt of the same sync. */
+  #startSync(point: SyncPoint, fromRv: string | undefined, viaList: boolean, pace: ListPace = FRESH): State {
     this.#m.known.beginRelist();
     const { watchList } = this.#c.options;
     const byList = viaList || watchList === false || (watchList === 'auto' && this.#m.watchListUnsupported);
@@ -204,7 +234,11 @@ export class Machine<T> {
       fromRv,
       position: { resourceVersion: fromRv, sync: point },
       viaList: byList,
+      stalled: pace.stalled,
+      unpaginated: pace.unpaginated,
       objects: 0,
+      keys: new Set(),
+      tokens: new Set(),
     };
     return byList ? { kind: 'list', sync, continueToken: undefined, free: false } : { kind: 'connect', rv: fromRv, sync };
   }
@@ -217,9 +251,21 @@ export class Machine<T> {
     }
   }
 
+  /**
+   * One LIST page. A page must bring progress: at least one object this list has not listed yet, and a
+   * continue token (if any) it was not given before. One that does not is a failure, after which the list
+   * starts over as one unpaginated request. A page that brought a full `pageSize` of new objects earns the
+   * next page free of the request budget (an honest paginated list: every page but the last is full); any
+   * other page draws a token, and after a stall none is free until the sync ends.
+   */
   async #listPage(state: Extract<State, { kind: 'list' }>): Promise<[Entry<T>[], State]> {
+    const { sync } = state;
     if (!(await this.#m.pacer.admit(this.#c.signal, state.free))) return [[], this.#stopped(state)];
-    const q = listQuery(this.#c.options, { continueToken: state.continueToken, notOlderThan: state.sync.point.notOlderThan });
+    const q = listQuery(this.#c.options, {
+      continueToken: state.continueToken,
+      notOlderThan: sync.point.notOlderThan,
+      unpaginated: sync.unpaginated,
+    });
     const page = (await this.#c.transport.getJson(this.#path, q, this.#c.signal, acceptFor(this.#c.options, 'list'))) as {
       metadata?: { resourceVersion?: string; continue?: string };
       items?: Record<string, unknown>[];
@@ -227,19 +273,42 @@ export class Machine<T> {
     const entries: Entry<T>[] = [];
     const { info } = this.#c.target;
     const items = page.items ?? [];
+    const listedBefore = sync.keys.size;
     for (const raw of items) {
       // List items come without apiVersion and kind; make them look like watched objects.
       raw.apiVersion ??= info.apiVersion;
       raw.kind ??= info.kind;
-      state.sync.objects += 1;
-      this.#pushDiffs(entries, this.#m.known.listed(raw, raw.metadata as ObjectMeta | undefined), state.sync);
+      sync.objects += 1;
+      const meta = raw.metadata as ObjectMeta | undefined;
+      sync.keys.add(keyOf(meta));
+      this.#pushDiffs(entries, this.#m.known.listed(raw, meta), sync);
     }
-    if (page.metadata?.continue) {
-      return [entries, { kind: 'list', sync: state.sync, continueToken: page.metadata.continue, free: items.length > 0 }];
+    const token = page.metadata?.continue;
+    if (token) {
+      const added = sync.keys.size - listedBefore;
+      const repeated = sync.tokens.has(token);
+      sync.tokens.add(token);
+      if (repeated || added === 0) return this.#stalled(state, entries, repeated);
+      const free = !sync.stalled && added >= this.#c.options.pageSize;
+      return [entries, { kind: 'list', sync, continueToken: token, free }];
     }
     const rv = page.metadata?.resourceVersion;
-    this.#finishSync(entries, state.sync, rv, 'list');
-    return [entries, { kind: 'connect', rv: rv ?? state.sync.fromRv, sync: undefined }];
+    this.#finishSync(entries, sync, rv, 'list');
+    return [entries, { kind: 'connect', rv: rv ?? sync.fromRv, sync: undefined }];
+  }
+
+  /**
+   * A LIST page without progress: a failure (counted, reported, backed off), after which the list starts over
+   * from its first page in one request without `limit` — the server's pagination cannot be trusted, and an
+   * unpaginated LIST at the sync's resourceVersion is what client-go's reflector sends for a relist (served
+   * from the watch cache). The entries of the page are still delivered; the new attempt's diff corrects them.
+   */
+  #stalled(state: Extract<State, { kind: 'list' }>, entries: Entry<T>[], repeated: boolean): [Entry<T>[], State] {
+    const { sync } = state;
+    const what = repeated ? 'repeated the continue token of an earlier page' : 'brought no object not listed before';
+    const error = noProgress(`A LIST page of ${this.#path} ${what}; listing again from the start, without pagination`);
+    const again = this.#startSync(sync.point, sync.fromRv, true, { stalled: true, unpaginated: true });
+    return this.#fail(error, state, entries, again);
   }
 
   #pushDiffs(entries: Entry<T>[], diffs: Diff[], sync: Sync): void {
@@ -358,8 +427,16 @@ export class Machine<T> {
       case 'DELETED': {
         state.got += 1;
         if (state.sync && type === 'ADDED') {
-          state.sync.objects += 1;
-          this.#pushDiffs(entries, this.#m.known.listed(object, meta), state.sync);
+          const { sync } = state;
+          const before = sync.keys.size;
+          sync.keys.add(keyOf(meta));
+          if (sync.keys.size === before) {
+            // Each object comes once in the initial events: a repeat is a server going round in circles.
+            sync.stalled = true;
+            throw noProgress(`The initial events of ${this.#path} repeated an object; listing instead`);
+          }
+          sync.objects += 1;
+          this.#pushDiffs(entries, this.#m.known.listed(object, meta), sync);
           return;
         }
         this.#m.pacer.progress();
@@ -405,8 +482,11 @@ export class Machine<T> {
     }
   }
 
-  /** Decides what a failure leads to; `entries` are those produced before it, in order. */
-  #fail(err: unknown, state: State, entries: Entry<T>[]): [Entry<T>[], State] {
+  /**
+   * Decides what a failure leads to; `entries` are those produced before it, in order. `retry`: what a
+   * retryable failure leads to after its backoff (default: the same request again).
+   */
+  #fail(err: unknown, state: State, entries: Entry<T>[], retry?: State): [Entry<T>[], State] {
     this.release(state);
     if (this.#c.signal.aborted) return [entries, this.#stopped(state)];
     const error = asKwatchError(err);
@@ -424,25 +504,25 @@ export class Machine<T> {
         // The sync at our last resourceVersion was refused too: a consistent read (as client-go does), paced.
         const point = { ...sync.point, notOlderThan: undefined };
         report(undefined, { resourceVersion: sync.fromRv, sync: point });
-        return [entries, this.#startSync(point, sync.fromRv, true)];
+        return [entries, this.#startSync(point, sync.fromRv, true, sync)];
       }
       const point: SyncPoint = sync?.point ?? { initial: false, notOlderThan: rv, reason: error };
       if (!sync && this.#c.stream.markers)
         entries.push(this.#entry({ type: 'RESYNC', reason: error }, undefined, { resourceVersion: rv, sync: point }));
       else report(undefined, { resourceVersion: sync?.fromRv ?? rv, sync: point });
-      return this.#retryAfter(error, entries, this.#startSync(point, sync?.fromRv ?? rv, sync !== undefined));
+      return this.#retryAfter(error, entries, this.#startSync(point, sync?.fromRv ?? rv, sync !== undefined, sync));
     }
     if (sync && state.kind === 'connect' && (error.code === 'HTTP_ERROR' || error.code === 'NOT_FOUND')) {
       // The server does not take WatchList requests (400/422): list instead, from now on.
       if (this.#c.options.watchList === 'auto') {
         this.#m.watchListUnsupported = true;
-        return [entries, this.#startSync(sync.point, sync.fromRv, true)];
+        return [entries, this.#startSync(sync.point, sync.fromRv, true, sync)];
       }
     }
     // 401: the client has already asked for credentials again where they can change (exec plugin, token
     // file, a client-node KubeConfig) and retried once; one place decides that, so UNAUTHORIZED is final here.
     if (!error.retryable) return [entries, { kind: 'fatal', error }];
-    return this.#retryAfter(error, entries, this.#retryOf(state));
+    return this.#retryAfter(error, entries, retry ?? this.#retryOf(state));
   }
 
   /** A failure counted by the pacer: back off (or give up past maxConsecutiveErrors), then `next`. */
@@ -466,7 +546,7 @@ export class Machine<T> {
       // An interrupted sync starts over by LIST (a WatchList cut by the server's timeout would be cut
       // again at the same place); the diff against what was delivered keeps it exact.
       const { sync } = state;
-      return sync ? this.#startSync(sync.point, sync.fromRv, true) : { kind: 'connect', rv: state.rv, sync: undefined };
+      return sync ? this.#startSync(sync.point, sync.fromRv, true, sync) : { kind: 'connect', rv: state.rv, sync: undefined };
     }
     return state;
   }

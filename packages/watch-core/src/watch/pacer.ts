@@ -1,10 +1,14 @@
+// The request budget of one watcher: a token bucket every request draws from, and the failure backoff.
 import { Backoff, type BackoffOptions, type Clock, sleep } from '../internal/index.ts';
 
 /**
  * The request budget of one watcher: a token bucket that every request — connect, LIST page,
- * relist, WatchList retry, fallback — draws from, whatever the server answers. LIST pages that
- * continue a page which brought objects are free (their number is bounded by the objects).
- * client-go's clients default to the same 5 per second with a burst of 10.
+ * relist, WatchList retry, fallback — draws from, whatever the server answers. The one exception
+ * is a LIST page earned by the page before it: one that brought a full `pageSize` of objects new
+ * to its list under a continue token not seen before in it (so free pages are at most one per
+ * `pageSize` distinct objects the server lists, as an honest paginated list has). A page without
+ * progress is a failure (the machine decides; docs/watching.md, Pacing). client-go's clients
+ * default to the same 5 per second with a burst of 10.
  */
 export const PACING = {
   /** Requests that may be sent at once after a quiet period. */
@@ -45,7 +49,8 @@ export class Pacer {
 
   /**
    * Waits for a request token. Resolves `true` when the request may be sent, `false` when
-   * `signal` aborted first. `free` requests (continuation pages after a page with objects) take none.
+   * `signal` aborted first. A `free` request (a LIST page earned by a full page of new objects,
+   * see {@link PACING}) takes none, but is counted in {@link requests}.
    */
   async admit(signal: AbortSignal, free = false): Promise<boolean> {
     if (signal.aborted) return false;

@@ -1,3 +1,4 @@
+// The query strings of LIST pages and watch requests, and their Accept headers, built from resolved options.
 /** What the requests' query strings are built from (resolved watcher options). */
 export interface QueryOptions {
   readonly labelSelector: string | undefined;
@@ -20,19 +21,21 @@ function selectors(o: QueryOptions): URLSearchParams {
 /**
  * The query of one LIST page. The first page of a sync asks for data not older than
  * `notOlderThan` (cheap, from the watch cache) or, without it, a consistent read; later pages
- * only carry the continue token (the server keeps the snapshot).
+ * only carry the continue token (the server keeps the snapshot). `unpaginated`: no `limit` —
+ * the whole list in one response (after a page without progress; see docs/watching.md, Pacing).
  *
  * @example
  * ```ts
  * listQuery(o, { notOlderThan: '42' }).toString(); // 'limit=500&resourceVersion=42&resourceVersionMatch=NotOlderThan'
+ * listQuery(o, { notOlderThan: '42', unpaginated: true }).toString(); // 'resourceVersion=42&resourceVersionMatch=NotOlderThan'
  * ```
  */
 export function listQuery(
   o: QueryOptions,
-  page: { continueToken?: string | undefined; notOlderThan?: string | undefined },
+  page: { continueToken?: string | undefined; notOlderThan?: string | undefined; unpaginated?: boolean | undefined },
 ): URLSearchParams {
   const q = selectors(o);
-  q.set('limit', String(o.pageSize));
+  if (!page.unpaginated) q.set('limit', String(o.pageSize));
   if (page.continueToken) q.set('continue', page.continueToken);
   else if (page.notOlderThan !== undefined) {
     q.set('resourceVersion', page.notOlderThan);
