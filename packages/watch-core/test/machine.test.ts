@@ -51,12 +51,17 @@ class FakeBody implements StreamBody {
 type Reply = { list?: unknown; stream?: FakeBody; error?: Error };
 class ScriptedTransport implements WatchTransport {
   requests: string[] = [];
+  /** When each request was sent, on the test's clock. */
+  times: number[] = [];
   readonly replies: Reply[];
-  constructor(replies: Reply[]) {
+  readonly #now: () => number;
+  constructor(replies: Reply[], now: () => number = () => 0) {
     this.replies = replies;
+    this.#now = now;
   }
   #next(path: string, q: URLSearchParams): Reply {
     this.requests.push(`${path}?${q}`);
+    this.times.push(this.#now());
     const r = this.replies.shift();
     if (!r) throw new Error(`unexpected request ${path}?${q}`);
     if (r.error) throw r.error;
@@ -91,7 +96,7 @@ function setup(
   position: Position = initialSync,
 ) {
   const clock = new ManualClock();
-  const transport = new ScriptedTransport(replies);
+  const transport = new ScriptedTransport(replies, clock.now);
   const controller = new AbortController();
   const hooks = { errors: [] as KwatchError[], bookmarks: [] as string[] };
   const memory: Memory = {
@@ -464,6 +469,141 @@ describe('the watcher state machine', () => {
     }
     const seconds = (clock.now() - started) / 1000;
     expect(transport.requests.length).toBeLessThanOrEqual(10 + 5 * seconds + 1);
+  });
+});
+
+/** One step, moving the manual clock timer by timer while the step waits (for a token, a backoff). */
+async function stepOn(m: Machine<ConfigMap>, clock: ManualClock, state: State): Promise<[Entry<ConfigMap>[], State]> {
+  const stepping = m.step(state);
+  if (!(await clock.runUntilSettled(stepping, 60_000))) throw new Error(`step ${state.kind}: still waiting after 60 s`);
+  return stepping;
+}
+
+/** Steps until `until(state)`, taking every entry as a consumer would. */
+async function runUntil(
+  m: Machine<ConfigMap>,
+  memory: Memory,
+  clock: ManualClock,
+  state: State,
+  until: (s: State) => boolean,
+): Promise<{ items: string[]; state: State }> {
+  const items: string[] = [];
+  for (let i = 0; i < 200 && !until(state); i++) {
+    const [out, next] = await stepOn(m, clock, state);
+    items.push(...take(memory, out));
+    state = next;
+  }
+  return { items, state };
+}
+
+const page = (items: unknown[], continueToken?: string, resourceVersion = '9') => ({
+  list: { metadata: continueToken ? { continue: continueToken } : { resourceVersion }, items },
+});
+
+describe('LIST pages must bring progress', () => {
+  const byList = { options: { watchList: false as const, pageSize: 2 } };
+
+  it('a page of pageSize new objects under a new token earns the next page free; a shorter one draws a token', async () => {
+    const { machine, memory, hooks } = setup(
+      [page([cm('a', '1'), cm('b', '2')], 't1'), page([cm('c', '3')], 't2'), page([cm('d', '4')])],
+      byList,
+    );
+    let [, state] = await machine.step({ kind: 'start' });
+    expect(state).toMatchObject({ kind: 'list', free: false });
+    [, state] = await machine.step(state);
+    expect(state).toMatchObject({ kind: 'list', continueToken: 't1', free: true });
+    [, state] = await machine.step(state);
+    expect(state).toMatchObject({ kind: 'list', continueToken: 't2', free: false });
+    const rest = await run(machine, memory, state, 1);
+    expect(rest.items).toEqual(['ADDED d*', 'SYNCED']);
+    expect(hooks.errors).toEqual([]);
+    expect(memory.pacer.requests).toBe(3);
+  });
+
+  it('a repeated continue token is a failure: reported, backed off, then the list starts over unpaginated', async () => {
+    const watch = new FakeBody();
+    const { machine, memory, hooks, transport, clock } = setup(
+      [page([cm('a', '1')], 't1'), page([cm('b', '2')], 't1'), page([cm('a', '1'), cm('b', '2')]), { stream: watch }],
+      byList,
+    );
+    const first = await runUntil(machine, memory, clock, { kind: 'start' }, (s) => s.kind === 'backoff');
+    expect(first.items).toEqual(['ADDED a*', 'ADDED b*']); // what the pages brought is delivered
+    expect(first.state).toMatchObject({
+      kind: 'backoff',
+      next: { kind: 'list', continueToken: undefined, free: false, sync: { stalled: true, unpaginated: true } },
+    });
+    expect(hooks.errors.map((e) => e.code)).toEqual(['NETWORK_ERROR']);
+    expect(hooks.errors[0]?.message).toMatch(/repeated the continue token of an earlier page.*no progress/);
+    expect(memory.lastError).toBe(hooks.errors[0]);
+    expect(memory.pacer.consecutiveFailures).toBe(1);
+    const rest = await runUntil(machine, memory, clock, first.state, (s) => s.kind === 'watch');
+    expect(rest.items).toEqual(['SYNCED']);
+    expect(transport.requests[2]).not.toContain('limit=');
+    expect(transport.requests[2]).not.toContain('continue=');
+    expect(memory.position).toEqual(at('9'));
+  });
+
+  it.each([
+    ['the same objects again under a new token', page([cm('a', '1'), cm('b', '2')], 't2')],
+    ['no object under a new token', page([], 't2')],
+  ])('a page without a new object is a failure: %s', async (_, stalled) => {
+    const { machine, memory, hooks, clock } = setup([page([cm('a', '1'), cm('b', '2')], 't1'), stalled], byList);
+    const { items, state } = await runUntil(machine, memory, clock, { kind: 'start' }, (s) => s.kind === 'backoff');
+    expect(items).toEqual(['ADDED a*', 'ADDED b*']);
+    expect(state).toMatchObject({ kind: 'backoff', next: { kind: 'list', sync: { unpaginated: true } } });
+    expect(hooks.errors[0]?.message).toMatch(/brought no object not listed before.*no progress/);
+    expect(memory.pacer.consecutiveFailures).toBe(1);
+  });
+
+  it('the list that starts over is diffed against what was delivered: an object it no longer has is deleted', async () => {
+    const { machine, memory, clock } = setup(
+      [page([cm('a', '1'), cm('gone', '2')], 't1'), page([cm('a', '1')], 't1'), page([cm('a', '1')])],
+      byList,
+    );
+    const { items } = await runUntil(machine, memory, clock, { kind: 'start' }, (s) => s.kind === 'connect');
+    expect(items).toEqual(['ADDED a*', 'ADDED gone*', 'DELETED gone*†', 'SYNCED']);
+  });
+
+  it('after a stall no page is free until the sync ends, not even a full page of new objects', async () => {
+    const { machine, memory, clock } = setup(
+      [page([cm('a', '1')], 't1'), page([], 't2'), page([cm('a', '1'), cm('b', '2')], 't3')],
+      byList,
+    );
+    const { state } = await runUntil(machine, memory, clock, { kind: 'start' }, (s) => s.kind === 'list' && !!s.continueToken);
+    expect(state).toMatchObject({ kind: 'list', continueToken: 't1', free: false });
+    const after = await runUntil(machine, memory, clock, state, (s) => s.kind === 'list' && s.continueToken === 't3');
+    // The unpaginated restart was answered with a token anyway: followed, paced.
+    expect(after.state).toMatchObject({ kind: 'list', continueToken: 't3', free: false, sync: { stalled: true } });
+  });
+
+  it('a WatchList whose initial events repeat an object: a failure, and the sync retries by LIST with no free page', async () => {
+    const body = new FakeBody();
+    const { machine, memory, hooks } = setup([{ stream: body }]);
+    body.send(line('ADDED', cm('a', '1')) + line('ADDED', cm('b', '2')) + line('ADDED', cm('a', '1')));
+    const { items, state } = await run(machine, memory, { kind: 'start' }, 3);
+    expect(items).toEqual(['ADDED a*', 'ADDED b*']);
+    expect(body.closed).toBe(true);
+    expect(state).toMatchObject({ kind: 'backoff', next: { kind: 'list', sync: { viaList: true, stalled: true } } });
+    expect(hooks.errors[0]?.message).toMatch(/initial events .* repeated an object/);
+    expect(memory.pacer.consecutiveFailures).toBe(1);
+  });
+
+  it('an honest LIST of 10,000 objects in pages of 500 is not slowed: after the first, every page is free', async () => {
+    const objects = Array.from({ length: 10_000 }, (_, i) => cm(`cm-${i}`, String(i + 1)));
+    const pages: Reply[] = [];
+    for (let i = 0; i < 20; i++) pages.push(page(objects.slice(i * 500, i * 500 + 500), i < 19 ? `t${i}` : undefined, '10001'));
+    const { machine, memory, transport, clock, hooks, controller } = setup([...pages, { stream: new FakeBody() }], {
+      options: { watchList: false, pageSize: 500 },
+    });
+    for (let i = 0; i < 10; i++) await memory.pacer.admit(controller.signal); // the budget spent: no token left
+    const t0 = clock.now();
+    const { items, state } = await runUntil(machine, memory, clock, { kind: 'start' }, (s) => s.kind === 'connect');
+    expect(items).toHaveLength(10_001);
+    expect(items.at(-1)).toBe('SYNCED');
+    expect(hooks.errors).toEqual([]);
+    // The first page waited 200 ms for a token; the 19 others followed at once.
+    expect(transport.times.map((t) => t - t0)).toEqual(Array(20).fill(200));
+    expect(state).toEqual({ kind: 'connect', rv: '10001', sync: undefined });
   });
 });
 
