@@ -34,6 +34,8 @@ class Sub {
 const settle = async (n = 20) => {
   for (let i = 0; i < n; i++) await turn();
 };
+const within = <T>(p: Promise<T>, ms = 100): Promise<T> =>
+  Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`not settled in ${ms} ms`)), ms))]);
 
 describe('InformerFactory (simulated server)', () => {
   it('shares one watch between stores and streams of the same (kind, namespace); another namespace is another watch', async () => {
@@ -149,5 +151,113 @@ describe('InformerFactory (simulated server)', () => {
     await expect(store.synced()).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect(await s.done).toMatchObject({ code: 'FORBIDDEN' });
     expect(informers.watches()).toEqual([]);
+  });
+
+  it('synced() and ready() settle (reject ABORTED) after stop(), and after the last release() before the first sync (18.5)', async () => {
+    const { informers, sim } = setup();
+    sim.setModes({ stall: true }); // the initial state never comes
+    const a = informers.store(ConfigMap, { namespace: 'ns' });
+    const b = informers.store(ConfigMap, { namespace: 'ns' });
+    const aSynced = a.synced();
+    const aReady = a.ready();
+    const bSynced = b.synced();
+    await settle();
+    a.release(); // b still holds the watch; a's waits are over
+    await expect(within(aSynced)).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(within(aReady)).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(a.synced()).rejects.toMatchObject({ code: 'ABORTED' });
+    informers.stop();
+    await expect(within(bSynced)).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(b.ready()).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(informers.watches()).toEqual([]);
+  });
+
+  it('after stop() a synced store no longer follows the server: synced() rejects ABORTED, ready() stays resolved', async () => {
+    const { informers } = setup();
+    const store = informers.store(ConfigMap, { namespace: 'ns' });
+    await store.synced();
+    informers.stop();
+    await expect(store.synced()).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(store.ready()).resolves.toBeUndefined();
+    expect(store.get('ns', 'a')?.data?.v).toBe('1');
+  });
+
+  it('a store(); synced(); release() retry loop against a 403 keeps one request budget: ≤ 10 + 5·T requests in T s (18.7)', async () => {
+    const clock = new ManualClock();
+    // A client that retries without waiting gets 50 answers at one instant, then hangs (sim.runaway says when).
+    const sim = new SimulatedApiServer({ clock, errorFactory: apiErrorFrom, runawayLimit: 50 });
+    const informers = new InformerFactory({ transport: sim, clock });
+    sim.setModes({ errors: { status: 403 } });
+    let running = true;
+    let tries = 0;
+    const loop = (async () => {
+      while (running) {
+        tries += 1;
+        const store = informers.store(ConfigMap, { namespace: 'ns' });
+        await store.synced().catch(() => undefined);
+        store.release();
+      }
+    })();
+    const T = 4;
+    for (let ms = 0; ms < T * 1000; ms += 50) {
+      clock.advance(50);
+      await settle(10);
+    }
+    running = false;
+    informers.stop();
+    await Promise.race([loop, settle()]);
+    expect(sim.runaway).toBeUndefined();
+    expect(tries).toBeGreaterThan(5);
+    expect(sim.requests.length).toBeLessThanOrEqual(10 + 5 * T);
+    expect(sim.requests.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it('a request budget outlives its watch while it matters, and is dropped once its bucket is full again', async () => {
+    const { informers, sim, clock } = setup();
+    sim.setModes({ errors: { status: 403, times: 3 } });
+    for (let i = 0; i < 3; i++) {
+      const store = informers.store(ConfigMap, { namespace: 'ns' });
+      await store.synced().catch(() => undefined);
+      store.release();
+    }
+    // Re-created at once: the same budget (the watcher's request count goes on).
+    const again = informers.store(ConfigMap, { namespace: 'ns' });
+    await again.synced();
+    expect(informers.watches()[0]?.health.requests).toBeGreaterThan(3);
+    again.release();
+    // Idle long enough for its bucket to be full and its backoff forgotten: a new watch starts a new budget.
+    clock.advance(3000 + 120_000);
+    await settle();
+    expect(informers.watches()).toEqual([]);
+    const later = informers.store(ConfigMap, { namespace: 'ns' });
+    await later.synced();
+    expect(informers.watches()[0]?.health.requests).toBeLessThanOrEqual(2);
+    informers.stop();
+  });
+
+  it('a throwing index function is contained: its index reports INVALID_OPTION, the others keep working (18.8a)', async () => {
+    const { informers, sim } = setup();
+    const bad = informers.store(ConfigMap, { namespace: 'ns' });
+    const good = informers.store(ConfigMap, { namespace: 'ns' });
+    const s = new Sub(informers.stream(ConfigMap, { namespace: 'ns', markers: true }));
+    await good.synced();
+    good.addIndex('byV', (cm) => [cm.data?.v ?? '']);
+    bad.addIndex('broken', (cm) => [Object.keys(cm.data as object)[0] as string]); // a TypeError on an object without data
+    expect(bad.indexValues('broken')).toEqual(['v']);
+    sim.create('configmaps', { metadata: { name: 'c', namespace: 'ns' } });
+    sim.update('configmaps', 'ns/b', { data: { v: '3' } });
+    await settle();
+    expect(() => bad.byIndex('broken', 'anything')).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    expect(() => bad.indexValues('broken')).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    await expect(good.synced()).resolves.toBeUndefined();
+    expect(good.byIndex('byV', '3').map((c) => c.metadata?.name)).toEqual(['b']);
+    expect(s.lines.slice(-2)).toEqual(['ADDED c', 'MODIFIED b']);
+    sim.update('configmaps', 'ns/a', { data: { v: '3' } });
+    await settle();
+    expect(s.lines.at(-1)).toBe('MODIFIED a');
+    expect(good.byIndex('byV', '3').map((c) => c.metadata?.name)).toEqual(['b', 'a']);
+    expect(good.byIndex('byV', '').map((c) => c.metadata?.name)).toEqual(['c']);
+    informers.stop();
+    expect(await s.done).toBeUndefined();
   });
 });

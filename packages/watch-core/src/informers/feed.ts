@@ -1,3 +1,5 @@
+// A subscriber's bounded queue: what Store.events() and the factory's streams take from, never holding the producer.
+
 /**
  * What a feed must catch up on: `'full'` (a subscriber that just joined: everything), or the keys
  * whose changes it dropped, each with what the subscriber held before them (`undefined`: nothing).
@@ -34,13 +36,19 @@ export class Feed<I, B> {
   #catchUp: 'full' | Map<string, B | undefined> | undefined;
   #end: { error: unknown } | undefined;
   #wake: (() => void) | undefined;
+  readonly #onTake: ((item: I) => void) | undefined;
   /** How many times the queue overflowed. */
   overflows = 0;
 
-  constructor(bound: number, build: CatchUpBuilder<I, B>, startFull = false) {
+  /**
+   * `startFull`: the subscriber holds nothing yet — its first pull gets everything from the source.
+   * `onTake`: called with each item as the subscriber takes it (what it has really received).
+   */
+  constructor(bound: number, build: CatchUpBuilder<I, B>, startFull = false, onTake?: (item: I) => void) {
     this.#bound = bound;
     this.#build = build;
     this.#catchUp = startFull ? 'full' : undefined;
+    this.#onTake = onTake;
   }
 
   /** Items queued and not taken. */
@@ -84,7 +92,9 @@ export class Feed<I, B> {
     try {
       while (!signal?.aborted) {
         if (this.depth > 0) {
-          yield this.#shift();
+          const item = this.#shift();
+          this.#onTake?.(item);
+          yield item;
           continue;
         }
         if (this.#catchUp && !this.#end) {
@@ -93,6 +103,7 @@ export class Feed<I, B> {
             this.#catchUp = undefined;
             for (const item of batch) {
               if (signal?.aborted) return;
+              this.#onTake?.(item);
               yield item;
             }
             continue;

@@ -1,3 +1,4 @@
+// InformerFactory: shared watches by identity, each with its Store, its subscribers and its request budget.
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
   type CheckWatchable,
@@ -6,6 +7,7 @@ import {
   KwatchError,
   type NamespaceOption,
   type WatchedObject,
+  watchTarget,
 } from '@kwatch/models';
 import type { WatchTransport } from '../client/index.ts';
 import { KubeClient } from '../client/index.ts';
@@ -16,6 +18,8 @@ import {
   type MetricsOptions,
   type ObservedWatch,
   observeInformers,
+  PACING,
+  Pacer,
   WatcherClass as Watcher,
   watchAttributes,
 } from '../watch/index.ts';
@@ -154,7 +158,10 @@ export interface SharedWatchInfo {
  */
 export class InformerFactory {
   readonly #options: InformerFactoryOptions;
+  readonly #clock: Clock;
   readonly #watches = new Map<string, SharedWatch<never>>();
+  /** The request budget of each watch identity, kept across re-creations of its watch (see {@link #pacerFor}). */
+  readonly #budgets = new Map<string, Budget>();
   #transport: WatchTransport | undefined;
   #metrics: ReturnType<typeof observeInformers> | undefined;
 
@@ -165,9 +172,10 @@ export class InformerFactory {
     }
     checkBound(bufferSize);
     this.#options = options;
+    this.#clock = options.clock ?? systemClock;
     const { metrics } = options;
     if (metrics) {
-      const now = (): number => (options.clock ?? systemClock).now();
+      const now = (): number => this.#clock.now();
       const observed = (): ObservedWatch[] =>
         [...this.#watches.values()].map((w) => ({
           attributes: watchAttributes(metrics, w.watcher.target.info.kind, w.watcher.target.namespace),
@@ -182,7 +190,8 @@ export class InformerFactory {
 
   /**
    * A handle on the shared store of this (kind, namespace, selectors, metadataOnly), kept up to date
-   * by the shared watch while any handle or stream holds it. `release()` (or `using`) lets it go.
+   * by the shared watch while any handle or stream holds it. `release()` (or `using`) lets it go. Its
+   * `synced()` / `ready()` always settle: in sync, the watch's error, or `ABORTED` after `release()` / `stop()`.
    *
    * @example
    * ```ts
@@ -202,10 +211,13 @@ export class InformerFactory {
 
   /**
    * A stream of the shared watch: the current state from the shared store (synthetic ADDED, then
-   * `SYNCED` with markers), then every change, nothing twice. Subscribed when called; `break`,
-   * `return()` or the `signal` leave. A subscriber more than `bufferSize` items behind is resynced from
-   * the store (with markers: `RESYNC` whose reason is `SUBSCRIBER_OVERFLOW`, the difference — tombstones
-   * for what vanished —, `SYNCED`). It rejects when the shared watch fails for good (403, …).
+   * `SYNCED` with markers), then every change, nothing twice. Subscribed (holding the watch) when
+   * called; `break`, `return()`, `throw()`, `await using` or the `signal` leave at once — also before
+   * the first pull, and while a `next()` is pending (it settles done). A subscriber more than
+   * `bufferSize` items behind is resynced from the store (with markers: `RESYNC` whose reason is
+   * `SUBSCRIBER_OVERFLOW`, the difference — tombstones for what vanished —, `SYNCED`); its first
+   * `SYNCED` is always `initial: true`, even if it overflowed during the initial sync (then without
+   * `RESYNC`). It rejects when the shared watch fails for good (403, …), and ends when the factory stops.
    *
    * @example
    * ```ts
@@ -243,7 +255,9 @@ export class InformerFactory {
   }
 
   /**
-   * Stops every shared watch at once; their streams end, their stores stop following the server.
+   * Stops every shared watch at once; their streams and `store.events()` iterations end, their stores
+   * stop following the server: pending and later `synced()` reject with `ABORTED` (and `ready()` if the
+   * initial state was not in). Request budgets are kept (a watch opened again draws from its identity's).
    *
    * @example
    * ```ts
@@ -261,24 +275,29 @@ export class InformerFactory {
 
   #shared<K extends KubernetesKind>(kind: K, options: InformerOptions<K>): SharedWatch<never> {
     const { namespace, labelSelector, fieldSelector, metadataOnly } = options;
-    const watcher = new Watcher(kind as never, {
-      ...this.#options.watcherOptions,
-      namespace: (namespace ?? undefined) as never,
-      ...(labelSelector !== undefined && { labelSelector }),
-      ...(fieldSelector !== undefined && { fieldSelector }),
-      ...(metadataOnly !== undefined && { metadataOnly }),
-      ...(this.#options.metrics && { metrics: this.#options.metrics }),
-      transport: this.#transportFor(),
-      ...(this.#options.clock && { clock: this.#options.clock }),
-    }) as unknown as Watcher<never, never>;
+    const target = watchTarget(kind as never, { namespace: (namespace ?? undefined) as never });
     const key = JSON.stringify([
-      collectionPath(watcher.target.info, watcher.target.namespace),
+      collectionPath(target.info, target.namespace),
       labelSelector ?? '',
       fieldSelector ?? '',
       metadataOnly === true,
     ]);
     const existing = this.#watches.get(key);
     if (existing && !existing.ended) return existing;
+    const watcher = new Watcher(
+      kind as never,
+      {
+        ...this.#options.watcherOptions,
+        namespace: (namespace ?? undefined) as never,
+        ...(labelSelector !== undefined && { labelSelector }),
+        ...(fieldSelector !== undefined && { fieldSelector }),
+        ...(metadataOnly !== undefined && { metadataOnly }),
+        ...(this.#options.metrics && { metrics: this.#options.metrics }),
+        transport: this.#transportFor(),
+        ...(this.#options.clock && { clock: this.#options.clock }),
+      },
+      { pacer: this.#pacerFor(key) },
+    ) as unknown as Watcher<never, never>;
     const watch: SharedWatch<never> = new SharedWatch(watcher, {
       graceMs: this.#options.graceMs ?? 3000,
       bufferSize: this.#options.bufferSize ?? DEFAULT_QUEUE_BOUND,
@@ -286,10 +305,34 @@ export class InformerFactory {
       onOverflow: overflowCounter(this.#metrics, this.#options.metrics, watcher),
       onEnd: () => {
         if (this.#watches.get(key) === watch) this.#watches.delete(key);
+        const budget = this.#budgets.get(key);
+        if (budget) budget.idleSince = this.#clock.now();
       },
     });
     this.#watches.set(key, watch);
     return watch;
+  }
+
+  /**
+   * The request budget of watch identity `key`: one {@link Pacer} for every watch the factory opens
+   * for it, so that a watch that failed and is opened again (a `store(); await synced(); release()`
+   * retry loop against a 403) draws from the same bucket — at most 10 + 5·T requests in T seconds.
+   * The map stays bounded: a budget no watch uses is dropped once it is worth no more than a new one
+   * (its bucket full again, no failure to remember — or its backoff forgotten, after `resetAfterMs`).
+   */
+  #pacerFor(key: string): Pacer {
+    const now = this.#clock.now();
+    for (const [k, b] of this.#budgets) {
+      if (k !== key && !this.#watches.has(k) && budgetIsSpent(b, now, this.#options.watcherOptions)) this.#budgets.delete(k);
+    }
+    let budget = this.#budgets.get(key);
+    if (budget && budgetIsSpent(budget, now, this.#options.watcherOptions)) budget = undefined;
+    if (!budget) {
+      budget = { pacer: new Pacer(this.#clock, this.#options.watcherOptions?.backoff), idleSince: undefined };
+      this.#budgets.set(key, budget);
+    }
+    budget.idleSince = undefined;
+    return budget.pacer;
   }
 
   #transportFor(): WatchTransport {
@@ -298,6 +341,23 @@ export class InformerFactory {
       new KubeClient({ kubeConfig: this.#options.kubeConfig, http2: this.#options.watcherOptions?.http2 ?? true });
     return this.#transport;
   }
+}
+
+/** A watch identity's request budget, and since when no watch uses it (`undefined`: in use). */
+interface Budget {
+  readonly pacer: Pacer;
+  idleSince: number | undefined;
+}
+
+/** Time for an idle bucket to fill up again, in ms. */
+const REFILL_MS = (PACING.burst / PACING.perSecond) * 1000;
+
+/** True when an idle budget is worth no more than a new one: its bucket is full, and it has no failure to remember. */
+function budgetIsSpent(budget: Budget, now: number, options: SharedWatcherOptions | undefined): boolean {
+  if (budget.idleSince === undefined) return false;
+  const idleMs = now - budget.idleSince;
+  if (idleMs < REFILL_MS) return false;
+  return budget.pacer.consecutiveFailures === 0 || idleMs >= (options?.backoff?.resetAfterMs ?? 120_000);
 }
 
 /** Counts a subscriber's overflow, when there are metrics. */

@@ -1,18 +1,20 @@
+// One managed watch shared by every subscriber of the same identity: one loop, one Store, a Feed per subscriber.
 import {
   type Clock,
   EventClass,
   isMarker,
   KwatchError,
+  LiveStream,
   systemClock,
-  type Tombstone,
   tombstoneEvent,
   type WatchEvent,
   type WatchMarker,
 } from '../internal/index.ts';
 import type { WatcherClass as Watcher } from '../watch/index.ts';
 import { keyOf, splitKey } from '../watch/index.ts';
+import { changeOf, tombstoneOf } from './change.ts';
 import { type CatchUp, Feed } from './feed.ts';
-import { Store } from './store.ts';
+import { recordOf, Store, stopStore } from './store.ts';
 
 type Keyed = {
   apiVersion?: string | undefined;
@@ -20,16 +22,12 @@ type Keyed = {
   metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string } | undefined;
 };
 
-/** What a subscriber held of one object: its identity and version (not the object). */
-interface Held {
-  readonly uid: string | undefined;
-  readonly resourceVersion: string | undefined;
-}
-
-/** A subscriber's stream: its feed, and whether it wants markers. */
+/** A subscriber's stream: its feed (what it held of a key is the store's record of it then), and whether it wants markers. */
 interface Subscriber<T> {
-  readonly feed: Feed<WatchEvent<T> | WatchMarker, Held>;
+  readonly feed: Feed<WatchEvent<T> | WatchMarker, T>;
   readonly markers: boolean;
+  /** It has taken a `SYNCED`: the next one it gets is not its initial one. */
+  synced: boolean;
 }
 
 /** How a {@link SharedWatch} ends: the factory forgets it. */
@@ -47,21 +45,22 @@ export interface SharedWatchConfig {
  * One managed watch shared by every subscriber of the same (kind, namespace, selectors,
  * metadataOnly): a single consumer loop takes the watcher's stream (so the watcher commits what
  * this loop took), applies each item to the shared {@link Store}, and hands it to every
- * subscriber's bounded {@link Feed} without waiting for any. Joining subscribers and lagging ones
- * catch up from the store. The watch runs while it has holders, and stops `graceMs` after the last leaves.
+ * subscriber's bounded {@link Feed} without waiting for any. The store is the one record of each
+ * object: what a subscriber held of a key before a change is the store's record of it then (a
+ * resync being received included), and a joining or lagging subscriber catches up from it.
+ * The watch runs while it has holders, and stops `graceMs` after the last leaves.
  */
 export class SharedWatch<T extends Keyed> {
   readonly store = new Store<T>();
   readonly #watcher: Watcher<never, T>;
   readonly #config: SharedWatchConfig;
   readonly #clock: Clock;
-  /** The watcher's view (what the loop took), including a resync being received: what "before" means for a feed. */
-  readonly #latest = new Map<string, Held>();
   readonly #subscribers = new Set<Subscriber<T>>();
   #holders = 0;
   #grace: unknown;
   #running = false;
   #ended = false;
+  #failed = false;
   #resourceVersion: string | undefined;
 
   constructor(watcher: Watcher<never, T>, config: SharedWatchConfig) {
@@ -124,37 +123,40 @@ export class SharedWatch<T extends Keyed> {
 
   /**
    * A new subscriber's stream: the store's current objects as synthetic ADDED (then `SYNCED` with
-   * markers, once the initial state is complete), then every item the loop takes from then on.
+   * markers, once the initial state is complete), then every item the loop takes from then on. It
+   * holds the watch from now: leaving in any way — `return()`/`throw()` (also before the first pull,
+   * or while a `next()` is pending), the `signal`, the end of the watch — lets go of it.
    */
   subscribe(options: {
     markers: boolean;
     bufferSize: number | undefined;
     signal: AbortSignal | undefined;
-  }): AsyncGenerator<WatchEvent<T> | WatchMarker, void, undefined> {
+  }): LiveStream<WatchEvent<T> | WatchMarker> {
+    const { markers } = options;
     const subscriber: Subscriber<T> = {
-      markers: options.markers,
-      feed: new Feed(options.bufferSize ?? this.#config.bufferSize, (c) => this.#catchUp(c, options.markers), true),
+      markers,
+      synced: false,
+      feed: new Feed(
+        options.bufferSize ?? this.#config.bufferSize,
+        (c) => this.#catchUp(subscriber, c),
+        true,
+        markers
+          ? (item) => {
+              if (item.type === 'SYNCED') subscriber.synced = true;
+            }
+          : undefined,
+      ),
     };
     this.#subscribers.add(subscriber);
     this.acquire();
-    let left = false;
-    const leave = (): void => {
-      if (left) return;
-      left = true;
-      options.signal?.removeEventListener('abort', leave);
-      this.#subscribers.delete(subscriber);
-      this.release();
-    };
-    // Also when the stream is never pulled: an abort before the first pull leaves too.
-    options.signal?.addEventListener('abort', leave, { once: true });
-    if (options.signal?.aborted) leave();
-    return (async function* () {
-      try {
-        yield* subscriber.feed.iterate(options.signal);
-      } finally {
-        leave();
-      }
-    })();
+    return new LiveStream({
+      start: (signal) => subscriber.feed.iterate(signal),
+      close: () => {
+        this.#subscribers.delete(subscriber);
+        this.release();
+      },
+      signal: options.signal,
+    });
   }
 
   #end(): void {
@@ -162,6 +164,8 @@ export class SharedWatch<T extends Keyed> {
     this.#ended = true;
     this.#config.onEnd();
     this.#watcher.stop();
+    // Stopped (not failed): the store no longer follows the server; waits for it settle, its events() end.
+    if (!this.#failed) stopStore(this.store, new KwatchError('ABORTED', 'The shared watch was stopped'));
   }
 
   async #run(): Promise<void> {
@@ -169,6 +173,7 @@ export class SharedWatch<T extends Keyed> {
       for await (const item of this.#watcher.stream({ markers: true })) this.#dispatch(item);
       for (const s of this.#subscribers) s.feed.end();
     } catch (error) {
+      this.#failed = true;
       this.store.fail(error);
       for (const s of this.#subscribers) s.feed.end(error);
     } finally {
@@ -188,9 +193,7 @@ export class SharedWatch<T extends Keyed> {
     }
     const meta = item.object.metadata;
     const key = keyOf(meta);
-    const before = this.#latest.get(key);
-    if (item.type === 'DELETED') this.#latest.delete(key);
-    else this.#latest.set(key, { uid: meta?.uid, resourceVersion: meta?.resourceVersion });
+    const before = this.#subscribers.size > 0 ? recordOf(this.store, key) : undefined;
     this.#resourceVersion = meta?.resourceVersion ?? this.#resourceVersion;
     this.store.apply(item);
     for (const s of this.#subscribers) s.feed.push(item, key, before);
@@ -199,50 +202,38 @@ export class SharedWatch<T extends Keyed> {
   /**
    * What brings a subscriber up to date from the store: everything (a new subscriber), or the
    * difference for the keys whose changes it dropped. `undefined` while the store holds a resync back.
+   * A subscriber's first `SYNCED` is its initial one, whatever it dropped before it.
    */
-  #catchUp(catchUp: CatchUp<Held>, markers: boolean): Array<WatchEvent<T> | WatchMarker> | undefined {
+  #catchUp(subscriber: Subscriber<T>, catchUp: CatchUp<T>): Array<WatchEvent<T> | WatchMarker> | undefined {
     const store = this.store;
     if (store.isResyncing) return undefined;
     const out: Array<WatchEvent<T> | WatchMarker> = [];
-    const ready = store.isReady;
+    const markers = subscriber.markers && store.isReady;
     const resourceVersion = this.#resourceVersion;
     if (catchUp === 'full') {
       for (const object of store.list()) out.push(new EventClass('ADDED', object, true) as WatchEvent<T>);
-      if (markers && ready) out.push({ type: 'SYNCED', initial: true, resourceVersion });
+      if (markers) out.push({ type: 'SYNCED', initial: true, resourceVersion });
       return out;
     }
     this.#config.onOverflow?.();
-    if (markers && ready) {
+    const initial = !subscriber.synced;
+    if (markers && !initial) {
       const reason = new KwatchError(
         'SUBSCRIBER_OVERFLOW',
         'This subscriber fell behind its queue bound; resynced from the store',
       );
       out.push({ type: 'RESYNC', reason });
     }
+    const { info } = this.#watcher.target;
     for (const [key, before] of catchUp) {
       const { namespace, name } = splitKey(key);
       const now = store.get(namespace, name);
-      const meta = now?.metadata;
-      if (!before) {
-        if (now) out.push(new EventClass('ADDED', now, true) as WatchEvent<T>);
-      } else if (!now || meta?.uid !== before.uid) {
-        out.push(tombstoneEvent(this.#tombstone(key, before)));
-        if (now) out.push(new EventClass('ADDED', now, true) as WatchEvent<T>);
-      } else if (meta?.resourceVersion !== before.resourceVersion) {
-        out.push(new EventClass('MODIFIED', now, true) as WatchEvent<T>);
-      }
+      const change = changeOf(before, now);
+      if (change === 'deleted' || change === 'recreated') out.push(tombstoneEvent(tombstoneOf<T>(info, key, before as T)));
+      if (change === 'added' || change === 'recreated') out.push(new EventClass('ADDED', now, true) as WatchEvent<T>);
+      if (change === 'modified') out.push(new EventClass('MODIFIED', now, true) as WatchEvent<T>);
     }
-    if (markers && ready) out.push({ type: 'SYNCED', initial: false, resourceVersion });
+    if (markers) out.push({ type: 'SYNCED', initial, resourceVersion });
     return out;
-  }
-
-  #tombstone(key: string, held: Held): Tombstone<T> {
-    const { namespace, name } = splitKey(key);
-    const { apiVersion, kind } = this.#watcher.target.info;
-    const metadata: { name: string; namespace?: string; uid?: string; resourceVersion?: string } = { name };
-    if (namespace) metadata.namespace = namespace;
-    if (held.uid) metadata.uid = held.uid;
-    if (held.resourceVersion) metadata.resourceVersion = held.resourceVersion;
-    return { apiVersion, kind, metadata } as Tombstone<T>;
   }
 }

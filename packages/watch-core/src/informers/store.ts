@@ -1,5 +1,7 @@
-import { isMarker, type WatchEvent, type WatchEventType, type WatchMarker } from '../internal/index.ts';
+// Store: an informer cache fed by a stream — objects by key, indexes, a resync applied at once, events().
+import { isMarker, LiveStream, type WatchEvent, type WatchMarker } from '../internal/index.ts';
 import { keyOf } from '../watch/index.ts';
+import { changeOf } from './change.ts';
 import { type CatchUp, DEFAULT_QUEUE_BOUND, Feed } from './feed.ts';
 import { Indexes, type IndexFunc } from './storeIndex.ts';
 
@@ -55,9 +57,37 @@ export interface StoreEventsOptions {
   readonly bufferSize?: number;
 }
 
+/** One key of a resync being received: what it delivered last. */
+interface Pending<S> {
+  readonly object: S | undefined;
+  readonly synthetic: boolean;
+}
+
 interface Waiter {
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
+}
+
+/** The store's internals that the shared watch reaches, set by the class's static block (no public surface). */
+let internals: {
+  recordOf<S extends Keyed>(store: Store<never, S>, key: string): S | undefined;
+  stop(store: Store<never, Keyed>, error: unknown): void;
+};
+
+/**
+ * Internal (the shared watch's record): what the stream has delivered for `key` — a resync being
+ * received included, which readers of the store see only once it is applied.
+ */
+export function recordOf<T extends Keyed, S extends Keyed>(store: Store<T, S>, key: string): S | undefined {
+  return internals.recordOf(store as unknown as Store<never, S>, key);
+}
+
+/**
+ * Internal (a shared watch that was stopped): the store no longer follows the server — `synced()`
+ * (and `ready()` before the initial state) reject with `error`, `events()` iterations end (done).
+ */
+export function stopStore<T extends Keyed, S extends Keyed>(store: Store<T, S>, error: unknown): void {
+  internals.stop(store as unknown as Store<never, Keyed>, error);
 }
 
 /**
@@ -81,11 +111,28 @@ export class Store<T extends Keyed, S extends Keyed = T> {
   readonly #objects = new Map<string, S>();
   readonly #indexes = new Indexes<S>();
   readonly #feeds = new Set<Feed<StoreChange<S>, S>>();
-  #pending: Array<WatchEvent<T>> | undefined;
+  /** A resync being received: per key, what it delivered last (`object` undefined: deleted). Applied at `SYNCED`. */
+  #pending: Map<string, Pending<S>> | undefined;
   #ready = false;
   #waiters: Waiter[] = [];
   /** The error of the stream that failed (before the initial state was complete, or at any time for `synced()`). */
   #failure: { error: unknown } | undefined;
+  /** How `events()` iterations end now that the store no longer follows a stream: with `error`, or done. */
+  #eventsEnd: { error: unknown } | undefined;
+
+  static {
+    internals = {
+      recordOf(store, key) {
+        const pending = store.#pending?.get(key);
+        return pending ? pending.object : store.#objects.get(key);
+      },
+      stop(store, error) {
+        store.#failure = { error };
+        for (const waiter of store.#waiters.splice(0)) waiter.reject(error);
+        store.#endEvents(undefined);
+      },
+    };
+  }
 
   constructor(options: StoreOptions<T, S> = {}) {
     this.#transform = options.transform;
@@ -166,7 +213,11 @@ export class Store<T extends Keyed, S extends Keyed = T> {
    * Adds a secondary index, as client-go's indexers: `fn` gives the values each object is found
    * under. Existing objects are indexed at once, later ones as they change. Adding the same function
    * under the same name again is a no-op; another function under a taken name is `INVALID_OPTION`.
-   * `fn` must be pure and must not throw; it sees stored objects (after `transform`).
+   * `fn` must be pure and must not throw; it sees stored objects (after `transform`). If it throws on
+   * an object already stored, `addIndex` throws `INVALID_OPTION` (the index is not added); if it throws
+   * on an object stored later, that index is broken — its `byIndex` and `indexValues` throw
+   * `INVALID_OPTION` (the function's error as `cause`) — while the store, its other indexes and
+   * whatever feeds it go on.
    *
    * @example
    * ```ts
@@ -180,7 +231,8 @@ export class Store<T extends Keyed, S extends Keyed = T> {
   }
 
   /**
-   * The objects indexed under `value` in index `name` (an unknown name is `INVALID_OPTION`).
+   * The objects indexed under `value` in index `name` (an unknown name, or an index whose function
+   * threw, is `INVALID_OPTION`).
    *
    * @example
    * ```ts
@@ -210,11 +262,16 @@ export class Store<T extends Keyed, S extends Keyed = T> {
 
   /**
    * The store's changes from now on, with the object before and after each (client-go's
-   * `OnUpdate(old, new)`). A resync's changes come when it is applied (at `SYNCED`). Each iteration
-   * has its own bounded queue (`bufferSize`); one that falls behind gets the net difference instead
-   * of the dropped changes (see {@link StoreEventsOptions.bufferSize}), so the store never waits for it.
-   * Subscribed when called, not at the first pull: `const ev = store.events(); store.list()` misses nothing;
-   * `break`, `return()` or the `signal` (also before the first pull) unsubscribe.
+   * `OnUpdate(old, new)`). A resync's changes come when it is applied (at `SYNCED`), one net change
+   * per object (an object deleted and created again under the same name — a new uid — is DELETED
+   * then ADDED). Each iteration has its own bounded queue (`bufferSize`); one that falls behind gets
+   * the net difference instead of the dropped changes (see {@link StoreEventsOptions.bufferSize}), so
+   * the store never waits for it.
+   *
+   * Subscribed when called, not at the first pull: `const ev = store.events(); store.list()` misses
+   * nothing. `break`, `return()`, `throw()` or the `signal` unsubscribe at once — also before the first
+   * pull, and while a `next()` is pending (it settles done). When the stream feeding the store fails
+   * for good ({@link fail}), the iteration rejects with its error after the changes queued before it.
    *
    * @example
    * ```ts
@@ -225,22 +282,13 @@ export class Store<T extends Keyed, S extends Keyed = T> {
    */
   events(options: StoreEventsOptions = {}): AsyncGenerator<StoreChange<S>, void, undefined> {
     const feed = new Feed<StoreChange<S>, S>(options.bufferSize ?? DEFAULT_QUEUE_BOUND, (c) => this.#catchUp(c));
-    this.#feeds.add(feed);
-    const { signal } = options;
-    const leave = (): void => {
-      signal?.removeEventListener('abort', leave);
-      this.#feeds.delete(feed);
-    };
-    // Also when the iteration is never pulled: an abort unsubscribes.
-    signal?.addEventListener('abort', leave, { once: true });
-    if (signal?.aborted) leave();
-    return (async function* () {
-      try {
-        yield* feed.iterate(signal);
-      } finally {
-        leave();
-      }
-    })();
+    if (this.#eventsEnd) feed.end(this.#eventsEnd.error);
+    else this.#feeds.add(feed);
+    return new LiveStream({
+      start: (signal) => feed.iterate(signal),
+      close: () => this.#feeds.delete(feed),
+      signal: options.signal,
+    });
   }
 
   /**
@@ -254,12 +302,14 @@ export class Store<T extends Keyed, S extends Keyed = T> {
   apply(item: WatchEvent<T> | WatchMarker): void {
     if (isMarker(item)) {
       // A stream that resumes an unfinished resync announces it again: keep what the first part delivered.
-      if (item.type === 'RESYNC') this.#pending ??= [];
+      if (item.type === 'RESYNC') this.#pending ??= new Map();
       else this.#synced();
       return;
     }
-    if (this.#pending) this.#pending.push(item);
-    else this.#applyOne(item);
+    const key = keyOf(item.object.metadata);
+    const object = item.type === 'DELETED' ? undefined : this.#keep(item.object);
+    if (this.#pending) this.#pending.set(key, { object, synthetic: item.synthetic });
+    else this.#set(key, object, item.synthetic);
   }
 
   /**
@@ -273,6 +323,7 @@ export class Store<T extends Keyed, S extends Keyed = T> {
    */
   async consume(stream: AsyncIterable<WatchEvent<T> | WatchMarker>): Promise<void> {
     this.#failure = undefined;
+    this.#eventsEnd = undefined;
     try {
       for await (const item of stream) this.apply(item);
     } catch (error) {
@@ -283,7 +334,9 @@ export class Store<T extends Keyed, S extends Keyed = T> {
 
   /**
    * Records that the stream feeding the store failed for good: `synced()` rejects with `error`
-   * from now on, and so does `ready()` if the initial state was not complete. A new {@link consume} clears it.
+   * from now on, and so does `ready()` if the initial state was not complete; every `events()`
+   * iteration ends with `error` (after the changes queued before it), and new ones reject with it.
+   * A new {@link consume} clears it.
    *
    * @example
    * ```ts
@@ -293,41 +346,45 @@ export class Store<T extends Keyed, S extends Keyed = T> {
   fail(error: unknown): void {
     this.#failure = { error };
     for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
+    this.#endEvents({ error });
+  }
+
+  /** Ends every `events()` iteration (and those to come) with `end.error`, or done. */
+  #endEvents(end: { error: unknown } | undefined): void {
+    this.#eventsEnd = end ?? { error: undefined };
+    for (const feed of this.#feeds) feed.end(end?.error);
+    this.#feeds.clear();
+  }
+
+  #keep(object: T): S {
+    return this.#transform ? this.#transform(object) : (object as unknown as S);
   }
 
   #synced(): void {
     const pending = this.#pending;
     this.#pending = undefined;
     // Applied in one synchronous run: readers never see half of it.
-    if (pending) for (const e of pending) this.#applyOne(e);
+    if (pending) for (const [key, p] of pending) this.#set(key, p.object, p.synthetic);
     this.#ready = true;
     for (const waiter of this.#waiters.splice(0)) waiter.resolve();
   }
 
-  #applyOne(e: WatchEvent<T>): void {
-    const key = keyOf(e.object.metadata);
+  /** The object under `key` is now `object` (`undefined`: gone): store it, index it, tell the iterations. */
+  #set(key: string, object: S | undefined, synthetic: boolean): void {
     const old = this.#objects.get(key);
-    if (e.type === 'DELETED') {
+    const change = changeOf(old, object);
+    if (object === undefined) {
       if (old === undefined) return;
       this.#objects.delete(key);
-      this.#indexes.update(key, undefined);
-      this.#emit({ type: 'DELETED', object: old, old, synthetic: e.synthetic }, key, old);
-      return;
-    }
-    const object = this.#transform ? this.#transform(e.object) : (e.object as unknown as S);
-    this.#objects.set(key, object);
+    } else this.#objects.set(key, object);
+    if (change === 'none') return;
     this.#indexes.update(key, object);
-    this.#emit(
-      old === undefined
-        ? { type: 'ADDED', object, old: undefined, synthetic: e.synthetic }
-        : { type: e.type as Exclude<WatchEventType, 'ADDED' | 'DELETED'>, object, old, synthetic: e.synthetic },
-      key,
-      old,
-    );
-  }
-
-  #emit(change: StoreChange<S>, key: string, before: S | undefined): void {
-    for (const feed of this.#feeds) feed.push(change, key, before);
+    if (this.#feeds.size === 0) return;
+    for (const c of storeChanges(change, old, object, synthetic)) {
+      // What an iteration held before this change: after the DELETED of a recreate, nothing.
+      const before = c.type === 'ADDED' ? undefined : old;
+      for (const feed of this.#feeds) feed.push(c, key, before);
+    }
   }
 
   /** The net difference between what a lagging iteration held (`before`) and the store now. */
@@ -337,14 +394,33 @@ export class Store<T extends Keyed, S extends Keyed = T> {
       catchUp === 'full' ? [...this.#objects.keys()].map((k) => [k, undefined]) : catchUp;
     for (const [key, before] of entries) {
       const now = this.#objects.get(key);
-      if (now === before) continue;
-      if (before === undefined && now !== undefined) out.push({ type: 'ADDED', object: now, old: undefined, synthetic: true });
-      else if (before !== undefined && now === undefined)
-        out.push({ type: 'DELETED', object: before, old: before, synthetic: true });
-      else if (before !== undefined && now !== undefined)
-        out.push({ type: 'MODIFIED', object: now, old: before, synthetic: true });
+      out.push(...storeChanges(changeOf(before, now), before, now, true));
     }
     return out;
+  }
+}
+
+/** The changes of {@link Store.events} that take an iteration from `before` to `now`, as {@link changeOf} says. */
+function storeChanges<S>(
+  change: ReturnType<typeof changeOf>,
+  before: S | undefined,
+  now: S | undefined,
+  synthetic: boolean,
+): StoreChange<S>[] {
+  switch (change) {
+    case 'none':
+      return [];
+    case 'added':
+      return [{ type: 'ADDED', object: now as S, old: undefined, synthetic }];
+    case 'modified':
+      return [{ type: 'MODIFIED', object: now as S, old: before as S, synthetic }];
+    case 'deleted':
+      return [{ type: 'DELETED', object: before as S, old: before as S, synthetic }];
+    case 'recreated':
+      return [
+        { type: 'DELETED', object: before as S, old: before as S, synthetic },
+        { type: 'ADDED', object: now as S, old: undefined, synthetic },
+      ];
   }
 }
 

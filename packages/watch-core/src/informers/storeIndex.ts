@@ -1,8 +1,12 @@
+// A store's secondary indexes (client-go's indexers): index values to object keys, removable by key alone.
 import { KwatchError } from '../internal/index.ts';
 
 /**
  * An index function: the values an object is found under (none, one or several), as client-go's
- * `IndexFunc`. It must be pure and must not throw.
+ * `IndexFunc`. It must be pure and must not throw: one that throws on an object already stored makes
+ * `addIndex` throw `INVALID_OPTION`; one that throws on an object stored later breaks its own index only
+ * (its `byIndex` / `indexValues` throw `INVALID_OPTION` with the function's error as `cause`), never the
+ * store, the other indexes or the watch feeding them.
  *
  * @example
  * ```ts
@@ -12,7 +16,10 @@ import { KwatchError } from '../internal/index.ts';
 export type IndexFunc<S> = (object: S) => readonly string[];
 
 interface Index<S> {
+  readonly name: string;
   readonly fn: IndexFunc<S>;
+  /** Set once `fn` threw: the index is no longer complete, and says so instead of answering. */
+  broken: KwatchError | undefined;
   /** value → keys of the objects indexed under it. */
   readonly byValue: Map<string, Set<string>>;
   /** key → the values it is indexed under, so that removal needs no object (a tombstone has none). */
@@ -22,7 +29,8 @@ interface Index<S> {
 /**
  * The secondary indexes of a store: each maps index values to object keys. An object is removed
  * from every index by its key alone, with the values it was indexed under when it was stored, so
- * a DELETED that carries a tombstone (metadata only) removes it exactly.
+ * a DELETED that carries a tombstone (metadata only) removes it exactly. An index function that
+ * throws breaks its own index only.
  */
 export class Indexes<S> {
   readonly #indexes = new Map<string, Index<S>>();
@@ -35,8 +43,11 @@ export class Indexes<S> {
       throw new KwatchError('INVALID_OPTION', `The store already has an index named ${JSON.stringify(name)}`);
     }
     if (typeof fn !== 'function') throw new KwatchError('INVALID_OPTION', `Expected an index function, got ${typeof fn}`);
-    const index: Index<S> = { fn, byValue: new Map(), byKey: new Map() };
-    for (const [key, object] of objects) this.#insert(index, key, object);
+    const index: Index<S> = { name, fn, broken: undefined, byValue: new Map(), byKey: new Map() };
+    for (const [key, object] of objects) {
+      this.#insert(index, key, object);
+      if (index.broken) throw index.broken;
+    }
     this.#indexes.set(name, index);
   }
 
@@ -48,27 +59,44 @@ export class Indexes<S> {
   /** The object under `key` became `object` (`undefined`: removed). */
   update(key: string, object: S | undefined): void {
     for (const index of this.#indexes.values()) {
+      if (index.broken) continue;
       this.#remove(index, key);
       if (object !== undefined) this.#insert(index, key, object);
     }
   }
 
-  /** Keys indexed under `value` in index `name`; an unknown index is an error. */
+  /** Keys indexed under `value` in index `name`; an unknown or broken index is an error. */
   keys(name: string, value: string): ReadonlySet<string> {
-    const index = this.#indexes.get(name);
-    if (!index) throw new KwatchError('INVALID_OPTION', `The store has no index named ${JSON.stringify(name)}`);
-    return index.byValue.get(value) ?? EMPTY;
+    return this.#get(name).byValue.get(value) ?? EMPTY;
   }
 
   /** The values of index `name` that hold at least one object. */
   values(name: string): string[] {
-    const index = this.#indexes.get(name);
-    if (!index) throw new KwatchError('INVALID_OPTION', `The store has no index named ${JSON.stringify(name)}`);
-    return [...index.byValue.keys()];
+    return [...this.#get(name).byValue.keys()];
   }
 
+  #get(name: string): Index<S> {
+    const index = this.#indexes.get(name);
+    if (!index) throw new KwatchError('INVALID_OPTION', `The store has no index named ${JSON.stringify(name)}`);
+    if (index.broken) throw index.broken;
+    return index;
+  }
+
+  /** Indexes `object` under what `fn` gives; if `fn` throws, the index is broken (and emptied: it answers no more). */
   #insert(index: Index<S>, key: string, object: S): void {
-    const values = [...new Set(index.fn(object))];
+    let values: string[];
+    try {
+      values = [...new Set(index.fn(object))];
+    } catch (cause) {
+      index.broken = new KwatchError(
+        'INVALID_OPTION',
+        `The index function of ${JSON.stringify(index.name)} threw on ${key}: ${(cause as Error)?.message ?? String(cause)}`,
+        { cause },
+      );
+      index.byValue.clear();
+      index.byKey.clear();
+      return;
+    }
     if (values.length === 0) return;
     index.byKey.set(key, values);
     for (const v of values) {

@@ -1,0 +1,39 @@
+// The informer layer's one diff (changeOf) and one tombstone builder (tombstoneOf).
+import { describe, expect, it } from 'vitest';
+import { changeOf, tombstoneOf } from '../src/informers/change.ts';
+
+const o = (uid: string | undefined, resourceVersion: string | undefined) => ({ metadata: { uid, resourceVersion } });
+
+describe('changeOf', () => {
+  it('tells nothing, ADDED, MODIFIED, DELETED and a recreate (a new uid under the same key) apart', () => {
+    const a = o('u1', '5');
+    expect(changeOf(undefined, undefined)).toBe('none');
+    expect(changeOf(a, a)).toBe('none');
+    expect(changeOf(a, o('u1', '5'))).toBe('none'); // the same version, another copy
+    expect(changeOf(undefined, a)).toBe('added');
+    expect(changeOf(a, undefined)).toBe('deleted');
+    expect(changeOf(a, o('u1', '6'))).toBe('modified');
+    expect(changeOf(a, o('u2', '7'))).toBe('recreated');
+  });
+
+  it('objects without a resourceVersion (fed by hand) differ unless they are the same object', () => {
+    expect(changeOf({ metadata: {} }, { metadata: {} })).toBe('modified');
+    expect(changeOf({}, {})).toBe('modified');
+  });
+});
+
+describe('tombstoneOf', () => {
+  it('keeps the identity and version of what was held, nothing of its content', () => {
+    const held = { metadata: { name: 'a', namespace: 'ns', uid: 'u1', resourceVersion: '5' }, data: { secret: 'x' } };
+    expect(tombstoneOf({ apiVersion: 'v1', kind: 'ConfigMap' }, 'ns/a', held)).toEqual({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'a', namespace: 'ns', uid: 'u1', resourceVersion: '5' },
+    });
+    expect(tombstoneOf({ apiVersion: 'v1', kind: 'Node' }, '/n1', {})).toEqual({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'n1' },
+    });
+  });
+});
