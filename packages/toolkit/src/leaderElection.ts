@@ -109,13 +109,16 @@ export function resolveLeaderElectionOptions(options: LeaderElectionOptions): Re
 export interface StopLeadingOptions {
   /** Release the lease when leading; `false` simulates a crash (the lease then expires). Default: `true`. */
   readonly release?: boolean;
-  /** How long the release may take, in ms: an apiserver that does not answer cannot hold `stop()` longer. Default: `500`. */
+  /**
+   * How long the release may take, in ms (`0`: do not wait): an apiserver that does not answer cannot hold `stop()`
+   * longer. Default: `500`.
+   */
   readonly releaseTimeoutMs?: number;
 }
 
 const StopLeadingOptionsSchema = z.strictObject({
   release: optionSchemas.boolean.optional(),
-  releaseTimeoutMs: optionSchemas.positiveMs.optional(),
+  releaseTimeoutMs: optionSchemas.nonNegativeMs.optional(),
 });
 
 interface LeaseSpec {

@@ -71,7 +71,7 @@ describe('StreamWatch', () => {
     await expect(sw.run()).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 
-  it('watches a target from a CRD YAML file, across all namespaces, for `timeout` seconds', async () => {
+  it('watches a target from a CRD YAML file, across all namespaces, for `timeoutSeconds`', async () => {
     const file = join(import.meta.dirname, '../../models/test/fixtures/crontab-crd.yaml');
     const crd = await installCRD(cp, readFileSync(file, 'utf8'));
     const ns = await freshNamespace();
@@ -92,7 +92,7 @@ describe('StreamWatch', () => {
       }
     }
     const t0 = Date.now();
-    await StreamWatch.fromCRDFile(file, [new Names()], { kubeConfig: cp.kubeConfig }).run({ timeout: 2 });
+    await StreamWatch.fromCRDFile(file, [new Names()], { kubeConfig: cp.kubeConfig }).run({ timeoutSeconds: 2 });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1_900);
     expect(names).toContain(`${ns}/from-yaml`);
   });

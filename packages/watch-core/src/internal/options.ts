@@ -18,6 +18,8 @@ export const optionSchemas = {
   boolean: z.boolean(expect('true or false')),
   positiveInt: z.number(expect('a positive integer')).int(expect('a positive integer')).positive(expect('a positive integer')),
   positiveMs: z.number(expect('a positive number of milliseconds')).positive(expect('a positive number of milliseconds')),
+  /** `0` allowed: "at once" (a grace period, a release that may not wait). */
+  nonNegativeMs: z.number(expect('a number of milliseconds >= 0')).min(0, expect('a number of milliseconds >= 0')),
   positiveSeconds: z.number(expect('a positive number of seconds')).positive(expect('a positive number of seconds')),
   port: z
     .number(expect('a port number (0 to 65535)'))
