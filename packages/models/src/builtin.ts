@@ -1,3 +1,4 @@
+// Descriptors of built-in kinds that kubernetes-models has no class for (builtinResource).
 import { makeDescriptor, type ResourceDescriptor } from './descriptor.ts';
 import { BUILTIN_RESOURCES } from './generated/registry.ts';
 import type { KubernetesObject } from './object.ts';

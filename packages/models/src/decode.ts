@@ -1,3 +1,4 @@
+// Turning parsed JSON into a kind's objects: its kubernetes-models class, or a check by its schema.
 import { isResourceDescriptor } from './descriptor.ts';
 import { DecodeError } from './errors.ts';
 import type { KubernetesKind } from './kinds.ts';

@@ -1,3 +1,4 @@
+// Custom resources as kinds: defineResource() from a description, resourceFromCRD() from a CRD.
 import { createRequire } from 'node:module';
 import { type ZodType, z } from 'zod';
 import { makeDescriptor, type ResourceDescriptor } from './descriptor.ts';

@@ -1,3 +1,4 @@
+// ResourceDescriptor: a kind given as a value (a custom resource, or a built-in kind without a class).
 import type { ZodType } from 'zod';
 import type { KubernetesObject } from './object.ts';
 import type { ResourceInfo } from './resource.ts';

@@ -1,3 +1,4 @@
+// What the type system knows of a kind: KubernetesKind, its object type, and how it can be watched.
 import type { ResourceDescriptor } from './descriptor.ts';
 import type { BuiltinKindMap } from './generated/kindMap.ts';
 

@@ -1,3 +1,4 @@
+// From a kind to how it is served: describeKind(), and watchTarget() that checks it can be watched.
 import { isResourceDescriptor, type ResourceDescriptor } from './descriptor.ts';
 import { KindError, KwatchError } from './errors.ts';
 import { BUILTIN_RESOURCES, REGISTRY_KUBERNETES_VERSION } from './generated/registry.ts';

@@ -1,3 +1,4 @@
+// The shape of any Kubernetes object and of its metadata, for kinds without a model class.
 import type { IIoK8sApimachineryPkgApisMetaV1ObjectMeta } from '@kubernetes-models/apimachinery/apis/meta/v1/ObjectMeta';
 
 /** Object metadata as the server sends it (timestamps are RFC 3339 strings). */

@@ -1,3 +1,4 @@
+// ResourceInfo: how one resource is served (group, version, plural, scope), and its collection path.
 /**
  * How one Kubernetes resource is served: the facts a watcher needs to build its URL and to
  * decide whether a watch is allowed. Built-in resources come from the generated registry;

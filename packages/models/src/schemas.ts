@@ -1,3 +1,4 @@
+// zod schemas of what kwatch reads off the wire: object metadata, a Status, a watch event envelope.
 import { z } from 'zod';
 
 /**

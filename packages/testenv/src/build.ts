@@ -1,3 +1,4 @@
+// Builds kube-apiserver and etcd from the Go module proxy, cached by version and by what decides the build.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';

@@ -1,3 +1,4 @@
+// The control plane's PKI, written with openssl: a CA, serving certificates, a client certificate per user.
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

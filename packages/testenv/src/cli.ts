@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// The kwatch-testenv command: a real control plane in the background (up, down, status, build).
 /**
  * kwatch-testenv: a real control plane in the background for you, kubectl or a demo.
  *

@@ -1,3 +1,4 @@
+// ControlPlane: a real kube-apiserver and etcd on loopback, started, restarted, reattached and stopped.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,4 @@
+// Installs a CustomResourceDefinition on a control plane and waits until its resource is served.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiextensionsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { parse } from 'yaml';

@@ -1,3 +1,4 @@
+// TestenvError, the one error class of @kwatch/testenv, and its stable codes.
 /** Stable codes of {@link TestenvError}. */
 export type TestenvErrorCode =
   | 'BUILD_FAILED'

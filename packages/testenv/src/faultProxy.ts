@@ -1,3 +1,4 @@
+// Faults in front of the real apiserver: an HTTPS proxy with canned failures, and a TCP relay below HTTP.
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, request, type Server } from 'node:https';

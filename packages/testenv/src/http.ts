@@ -1,3 +1,4 @@
+// One small HTTPS request to the apiserver, read whole, without any client library.
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';

@@ -1,3 +1,4 @@
+// @kwatch/testenv: a real control plane, fault proxies, a scripted server and the simulated apiserver.
 export {
   type Binaries,
   type BuildProgress,

@@ -1,3 +1,4 @@
+// Writes a self-contained kubeconfig (certificates embedded) for a control plane and its users.
 import { writeFile } from 'node:fs/promises';
 import { type CertPair, pemBase64 } from './certs.ts';
 

@@ -1,3 +1,4 @@
+// Where testenv keeps things: the cache of binaries and state, and the wrapper Go modules it ships.
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,3 +1,4 @@
+// A free TCP port on 127.0.0.1, asked of the kernel.
 import { createServer } from 'node:net';
 
 /**

@@ -1,3 +1,4 @@
+// Control-plane processes: started detached in a group of their own, checked, stopped (SIGTERM, SIGKILL).
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';

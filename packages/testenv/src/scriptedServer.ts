@@ -1,3 +1,4 @@
+// ScriptedServer: a hostile HTTPS apiserver for ConfigMaps whose watches answer as scripted.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

@@ -1,3 +1,4 @@
+// Counts a process's established TCP connections to a port, read from /proc (for connection tests).
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /**

@@ -1,3 +1,4 @@
+// The pinned versions of kube-apiserver and etcd that kwatch tests against.
 /**
  * The versions of the control plane that kwatch tests against. Each one is pinned
  * by a wrapper Go module under `packages/testenv/go/` (committed go.mod and go.sum).

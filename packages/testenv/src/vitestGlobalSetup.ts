@@ -1,3 +1,4 @@
+// vitest global setup: one control plane shared by an integration run, handed to tests by inject().
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+// @kwatch/watch-core's public API: what users import, picked from the layers' index.ts files only.
 export type { ExecConfig, Kubeconfig, KubeconfigCluster, KubeconfigUser, StreamBody, WatchTransport } from './client/index.ts';
 export {
   HTTP2_HEALTH_DEFAULTS,

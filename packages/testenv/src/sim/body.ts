@@ -1,3 +1,4 @@
+// The simulator's streaming response body: how watch events are cut into chunks and read.
 /**
  * How a watch response is cut into chunks (what one read of the body returns). Events that
  * are ready together (a backlog, the initial events, changes made in the same synchronous

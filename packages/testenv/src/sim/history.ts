@@ -1,3 +1,4 @@
+// The simulator's etcd: stored objects and the history of their changes, by global resourceVersion.
 /** An object as the simulator stores it: plain JSON, never mutated after it is stored. */
 export interface StoredObject {
   apiVersion: string;

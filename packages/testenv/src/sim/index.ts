@@ -1,3 +1,4 @@
+// The simulated apiserver's public parts, as @kwatch/testenv re-exports them.
 export type { ChunkPolicy } from './body.ts';
 export { SimStreamBody } from './body.ts';
 export { ManualClock, type SimClock } from './clock.ts';

@@ -1,3 +1,4 @@
+// The objects the simulator stores on create and update: identity, apiVersion and kind, resourceVersion.
 import type { StoredObject } from './history.ts';
 import type { SimResource } from './resources.ts';
 

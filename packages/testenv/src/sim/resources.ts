@@ -1,3 +1,4 @@
+// The resources the simulated apiserver serves, and which one a request path names.
 /**
  * A resource the simulated apiserver serves: its group/version, kind and plural, and whether
  * its objects live in namespaces.

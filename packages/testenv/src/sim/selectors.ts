@@ -1,3 +1,4 @@
+// Namespace, label and field selectors: which objects a simulated LIST or watch returns.
 import type { StoredObject } from './history.ts';
 
 /** A parsed selector term; `op` `exists`/`!exists` take no value. */

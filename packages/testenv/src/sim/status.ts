@@ -1,3 +1,4 @@
+// Kubernetes Status objects of the simulator's refusals, and the errors a transport throws for them.
 /**
  * A Kubernetes `Status` object, as the apiserver sends it in an error response body or in
  * a watch `ERROR` event. (A type, not an interface, so that it fits kwatch's `Status`, which has an index signature.)

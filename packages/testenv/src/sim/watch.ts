@@ -1,3 +1,4 @@
+// One open simulated watch: the events and bookmarks it sends, its timeout, and how it ends.
 import { type ChunkPolicy, SimStreamBody } from './body.ts';
 import type { SimClock } from './clock.ts';
 import type { HistoryEntry, StoredObject } from './history.ts';

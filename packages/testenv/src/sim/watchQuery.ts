@@ -1,3 +1,4 @@
+// A simulated watch request's parameters, checked as the apiserver does, and where the watch starts.
 import { ObjectFilter } from './selectors.ts';
 import { type SimStatus, statusOf } from './status.ts';
 

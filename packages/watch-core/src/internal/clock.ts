@@ -1,3 +1,4 @@
+// The injectable clock every timer goes through (Clock, systemClock), and an abortable sleep.
 /**
  * Time as the watcher sees it. Injected so tests can use fake timers; every timer the
  * watcher arms goes through one of these.

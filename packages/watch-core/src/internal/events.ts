@@ -1,3 +1,4 @@
+// The event model: WatchEvent, tombstones, the RESYNC and SYNCED markers, and how to tell them apart.
 import type { KwatchError } from './errors.ts';
 
 /** The types of object events. */

@@ -1,3 +1,4 @@
+// Objects of metadata-only watches (PartialObjectMetadata), and the types that mark such kinds.
 import type { ObjectMeta } from '@kwatch/models';
 
 /**

@@ -1,3 +1,4 @@
+// WatcherHealth: what a watcher reports of its state and its failures, derived in one place.
 import type { KwatchErrorCode } from '../internal/index.ts';
 import type { Memory, State } from './machine.ts';
 

@@ -1,3 +1,4 @@
+// KnownObjects: what the consumer holds of each object, journaled, and the diff of a relist against it.
 import type { WatchEventType } from '../internal/index.ts';
 
 interface Meta {

@@ -1,3 +1,5 @@
+// A watcher's and a factory's OpenTelemetry metrics: the instruments, recorded on a Meter the user gives.
+
 // kwatch never loads `@opentelemetry/api` (an optional peer dependency), not even its types: what it calls on the
 // user's `Meter` is described structurally below, so a TypeScript consumer without the package still compiles.
 // `metrics.test.ts` passes the SDK's real Meter, so the compiler checks that an OpenTelemetry Meter fits.

@@ -1,3 +1,4 @@
+// The public Watcher value: the Watcher class behind a constructor type that checks the kind.
 import type { CheckWatchable, KubernetesKind, WatchedObject } from '@kwatch/models';
 import type { PartialObjectMetadata } from '../internal/index.ts';
 import type { WatcherOptions } from './options.ts';
