@@ -2,14 +2,14 @@ import { ConfigMap } from '@kwatch/models/v1';
 import { describe, expect, it } from 'vitest';
 import { Watcher } from '../src/index.ts';
 import { dropManagedFields, Store } from '../src/informers/store.ts';
-import { KwatchError } from '../src/internal/errors.ts';
+import { errorFor } from '../src/internal/errors.ts';
 import { WatchEvent, type WatchMarker } from '../src/internal/events.ts';
 import { pull, show, world } from './simWorld.ts';
 
 type Obj = { metadata: { name: string; namespace?: string; managedFields?: unknown[] }; v?: number };
 const obj = (name: string, v = 1, namespace = 'ns'): Obj => ({ metadata: { name, namespace, managedFields: [{}] }, v });
 const synced: WatchMarker = { type: 'SYNCED', initial: true, resourceVersion: '1' };
-const resync: WatchMarker = { type: 'RESYNC', reason: new KwatchError('GONE', 'gone') };
+const resync: WatchMarker = { type: 'RESYNC', reason: errorFor('GONE', 'gone', { httpStatus: 410 }) };
 
 describe('Store', () => {
   it('is ready after the initial state; get and list by namespace', async () => {
