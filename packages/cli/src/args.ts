@@ -1,3 +1,4 @@
+// The kwatch command line: its flags and arguments, parsed into CliOptions (commander).
 import { Command, Option } from 'commander';
 import { OUTPUT_FORMATS, type OutputFormat } from './output.ts';
 

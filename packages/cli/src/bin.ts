@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// The kwatch executable: runs main() with the process's streams, environment and signals.
 import { enableCompileCache } from 'node:module';
 
 // Node's module compile cache (in the OS temp dir): later starts skip compiling kwatch and its dependencies.

@@ -1,3 +1,4 @@
+// @kwatch/cli's API: argument parsing, kubeconfig loading, output formats, and main().
 export { type CliOptions, parseArgs } from './args.ts';
 export { kindFor } from './kinds.ts';
 export { type KubeconfigSource, loadKubeconfig, SERVICE_ACCOUNT_TOKEN } from './kubeconfig.ts';

@@ -1,3 +1,4 @@
+// What the CLI watches for a resource found by discovery: a built-in kind's class, or a descriptor.
 import { BUILTIN_RESOURCES, type KubernetesKind } from '@kwatch/models';
 import { type DiscoveredResource, descriptorOf } from '@kwatch/toolkit';
 

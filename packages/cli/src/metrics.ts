@@ -1,3 +1,4 @@
+// The CLI's Prometheus metrics: an OpenTelemetry meter for the watchers, and the /metrics handler.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { METRICS, type Watcher } from '@kwatch/watch-core';
 import type { Meter } from '@opentelemetry/api';

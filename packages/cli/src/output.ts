@@ -1,3 +1,4 @@
+// How the CLI prints events: table, wide, json, yaml and name, as kubectl's -o does.
 import { createRequire } from 'node:module';
 import { styleText } from 'node:util';
 import type { MultiplexedEvent } from '@kwatch/watch-core';

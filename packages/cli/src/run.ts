@@ -1,3 +1,4 @@
+// Runs the configured watch through a StreamWatch, printing events or handing them to a plugin.
 import { EventListener, type ListenerContext, StreamWatch } from '@kwatch/toolkit';
 import type { MultiplexedEvent } from '@kwatch/watch-core';
 import type { Level, Setup } from './configure.ts';

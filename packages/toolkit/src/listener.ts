@@ -1,3 +1,4 @@
+// EventListener: skafos-style per-event handlers, and the context each handler gets.
 import type { KubernetesObject, ObjectMeta } from '@kwatch/models';
 import type { Tombstone, WatchEvent } from '@kwatch/watch-core';
 

@@ -1,3 +1,4 @@
+// Reads a file again only when it changed (inode, size, mtime): token and certificate files.
 import { readFileSync, statSync } from 'node:fs';
 
 interface Seen {

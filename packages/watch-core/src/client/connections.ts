@@ -1,3 +1,4 @@
+// Shared undici dispatchers per endpoint and TLS identity, for client-node KubeConfigs and proxies.
 import { createHash } from 'node:crypto';
 import type { Cluster, KubeConfig } from '@kubernetes/client-node';
 import { Agent, type Dispatcher, ProxyAgent } from 'undici';

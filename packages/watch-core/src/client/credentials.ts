@@ -1,3 +1,4 @@
+// Credentials: what each request needs of a kubeconfig (server, TLS, token), asked before every request.
 import type { Dispatcher } from 'undici';
 import type { Endpoint } from './endpoint.ts';
 

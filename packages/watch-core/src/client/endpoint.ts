@@ -1,3 +1,4 @@
+// Endpoint: how to reach one API server as one TLS identity, the key of its connections.
 /** How to reach one API server as one TLS identity; every field takes part in the connection's identity. */
 export interface Endpoint {
   /** The server's base URL (it may have a path, as behind Rancher: `https://host/k8s/clusters/c-1`). */

@@ -1,3 +1,4 @@
+// Runs a kubeconfig's exec credential plugin as kubectl does, for a token or a client certificate.
 import { execFile } from 'node:child_process';
 import { basename } from 'node:path';
 import { ConfigError } from '../internal/index.ts';

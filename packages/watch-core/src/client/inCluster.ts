@@ -1,3 +1,4 @@
+// The in-cluster configuration: the API server and the service account mounted in a pod.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kubeconfig } from './kubeconfigModel.ts';

@@ -1,3 +1,4 @@
+// client-node's KubeConfig loaded as kubectl would choose, for callers that want one.
 import { createRequire } from 'node:module';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError } from '../internal/index.ts';

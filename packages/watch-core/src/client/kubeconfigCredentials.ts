@@ -1,3 +1,4 @@
+// Credentials from a kubeconfig: TLS, tokens, token files, exec plugins and auth providers.
 import { ConfigError } from '../internal/index.ts';
 import { readChanged } from './changedFile.ts';
 import { clientNodeCredentials } from './clientNodeCredentials.ts';

@@ -1,3 +1,4 @@
+// Reads the kubeconfig kubectl would use (KUBECONFIG or ~/.kube/config), merged, without client-node.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';

@@ -1,3 +1,4 @@
+// MultiplexingWatcher: one stream of several watchers' events, with restarts and an exceptionCallback.
 import { describeKind, type KubernetesKind, type WatchedObject } from '@kwatch/models';
 import PQueue from 'p-queue';
 import type { KindWithObjects, MetadataOnlyKind, PartialObjectMetadata } from '../internal/index.ts';

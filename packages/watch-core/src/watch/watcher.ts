@@ -1,3 +1,4 @@
+// Watcher: one watch of one kind as an async iterable of typed events, resuming after what was taken.
 import {
   adoptObject,
   type CheckWatchable,
