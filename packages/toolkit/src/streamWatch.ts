@@ -174,7 +174,10 @@ export class StreamWatch<K extends KubernetesKind> {
   /** The health server's URL while it runs. */
   healthUrl: string | undefined;
 
-  /** Throws a `KwatchError` `INVALID_OPTION` naming an unknown or bad option (see {@link resolveStreamWatchOptions}). */
+  /**
+   * Throws a `KwatchError` `INVALID_OPTION` naming an unknown or bad option (see {@link StreamWatchOptions}); a
+   * watcher or multiplexer target takes no watcher option but `kubeConfig`.
+   */
   constructor(
     target: (K & CheckWatchable<K>) | Watcher<K> | MultiTarget,
     listeners: ListenerSpec<any>[],
