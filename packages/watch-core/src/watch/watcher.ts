@@ -3,7 +3,6 @@ import {
   adoptObject,
   type CheckWatchable,
   type KubernetesKind,
-  KwatchError,
   modelClassFor,
   type WatchedObject,
   type WatchTarget,
@@ -12,7 +11,7 @@ import {
 import type { WatchTransport } from '../client/index.ts';
 import { KubeClient } from '../client/index.ts';
 import type { ObjectEvent, WatchEvent, WatchMarker } from '../internal/index.ts';
-import { asPartialObjectMetadata, type Clock, LiveStream, systemClock } from '../internal/index.ts';
+import { asPartialObjectMetadata, type Clock, KwatchError, LiveStream, systemClock } from '../internal/index.ts';
 import { healthOf, type WatcherHealth } from './health.ts';
 import { KnownObjects } from './knownObjects.ts';
 import { type Entry, type Item, Machine, type Memory, type State } from './machine.ts';
