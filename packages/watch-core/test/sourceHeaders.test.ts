@@ -42,17 +42,6 @@ function headerProblem(text: string): string | undefined {
   return undefined;
 }
 
-/**
- * Files without a header yet, each being edited by someone else when this check landed (issue 18): whoever
- * commits that file adds its header and takes it off this list. Nothing may be added to it.
- */
-const AWAITING_HEADER = new Set<string>([
-  'packages/testenv/src/sim/list.ts',
-  'packages/testenv/src/sim/modes.ts',
-  'packages/testenv/src/sim/options.ts',
-  'packages/testenv/src/sim/server.ts',
-]);
-
 describe('source file headers', () => {
   it('the check: a one-line `//` header of 4 words or more, below a shebang if there is one', () => {
     const ok = '// The request budget of one watcher: a token bucket.\nexport {};\n';
@@ -76,13 +65,10 @@ describe('source file headers', () => {
     const files = sourceFiles();
     expect(files.length).toBeGreaterThan(100);
     expect(files).toContain('packages/watch-core/src/watch/watcher.ts');
-    const problems = files
-      .filter((file) => !AWAITING_HEADER.has(file))
-      .flatMap((file) => {
-        const problem = headerProblem(readFileSync(join(repo, file), 'utf8'));
-        return problem ? [`${file}: ${problem}`] : [];
-      });
+    const problems = files.flatMap((file) => {
+      const problem = headerProblem(readFileSync(join(repo, file), 'utf8'));
+      return problem ? [`${file}: ${problem}`] : [];
+    });
     expect(problems).toEqual([]);
-    expect([...AWAITING_HEADER].filter((file) => !files.includes(file))).toEqual([]); // no stale entry
   });
 });

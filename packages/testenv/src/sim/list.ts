@@ -1,3 +1,4 @@
+// LIST for the simulated apiserver: pagination over consistent snapshots, and hostile continue loops.
 import type { History, StoredObject } from './history.ts';
 import { resourceId, type SimResource } from './resources.ts';
 import { ObjectFilter } from './selectors.ts';
@@ -11,11 +12,12 @@ export interface SimListPage {
   items: Array<Omit<StoredObject, 'apiVersion' | 'kind'>>;
 }
 
-/** What a continue token holds: the snapshot's resourceVersion and the last key returned. */
+/** What a continue token holds: the snapshot's resourceVersion and the last key returned (`loop`: see {@link loopingPage}). */
 interface ContinueToken {
   readonly rv: number;
   readonly after: string;
   readonly r: string;
+  readonly loop?: number;
 }
 
 const fail = (code: number, message: string): { error: SimStatus } => ({ error: statusOf(code, reasonFor(code), message) });
@@ -106,6 +108,43 @@ export function answerList(
   return { page };
 }
 
+/**
+ * A hostile server's page of a LIST that never ends: the first page of the list (`limit` objects, all
+ * without one) at the continue token's snapshot (or the latest), with a continue token that starts the
+ * list over — the same one every time (`loop` undefined), or one never given before (`loop`: a counter).
+ * The answer to the request as the apiserver would give it decides the errors (400, 410, …).
+ *
+ * @example
+ * ```ts
+ * const r = loopingPage(history, resource, 'ns', query, 7); // 'sameObjects': token number 7
+ * ```
+ */
+export function loopingPage(
+  history: History,
+  resource: SimResource,
+  namespace: string | undefined,
+  query: URLSearchParams,
+  loop: number | undefined,
+): { page: SimListPage } | { error: SimStatus } {
+  const cont = query.get('continue') ?? '';
+  const fresh = new URLSearchParams(query);
+  fresh.delete('continue');
+  if (cont !== '') {
+    // The token's own checks (valid, not compacted), then its snapshot's first page.
+    const checked = answerList(history, resource, namespace, query);
+    if ('error' in checked) return checked;
+    fresh.set('resourceVersion', String(decodeToken(cont)?.rv ?? history.resourceVersion));
+    fresh.set('resourceVersionMatch', 'Exact');
+  }
+  const answer = answerList(history, resource, namespace, fresh);
+  if ('error' in answer) return answer;
+  const { page } = answer;
+  const rv = Number(page.metadata.resourceVersion);
+  page.metadata.continue = encodeToken({ rv, after: '', r: resourceId(resource), ...(loop !== undefined && { loop }) });
+  page.metadata.remainingItemCount = 1;
+  return { page };
+}
+
 /** The key objects are stored and paginated by: `namespace/name`, or `name` when cluster-scoped. */
 export function keyOf(o: { metadata: { name: string; namespace?: string | undefined } }): string {
   return o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
@@ -119,7 +158,7 @@ function decodeToken(text: string): ContinueToken | undefined {
   try {
     const t = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<ContinueToken>;
     if (typeof t.rv === 'number' && typeof t.after === 'string' && typeof t.r === 'string') {
-      return { rv: t.rv, after: t.after, r: t.r };
+      return { rv: t.rv, after: t.after, r: t.r, ...(typeof t.loop === 'number' && { loop: t.loop }) };
     }
   } catch {
     /* not a token */

@@ -1,3 +1,4 @@
+// The simulated apiserver's misbehaviour modes, switched at any time by setModes() and wellBehaved().
 /**
  * A server error mode: every request of the chosen kind fails with `status`
  * (`Retry-After` as a header and as `details.retryAfterSeconds` when given), `times` times or
@@ -25,6 +26,7 @@ export interface SimErrorMode {
  * ```ts
  * sim.setModes({ closeAtOnce: true }); // every watch: 200, then the end, no event
  * sim.setModes({ goneForever: true, goneAs: 'status' }); // every watch: HTTP 410
+ * sim.setModes({ listLoop: 'repeatToken' }); // every LIST page: the same objects and continue token
  * sim.wellBehaved();
  * ```
  */
@@ -44,6 +46,16 @@ export interface SimModes {
   readonly stall: boolean;
   /** How a 410 Gone for a watch is told: an ERROR event in a 200 stream (as the watch cache does) or the HTTP status. */
   readonly goneAs: 'event' | 'status';
+  /**
+   * A LIST that never ends (a `continue` loop), whatever `limit` the request asks (none included):
+   * - `'repeatToken'`: every page, continuations included, is the first page of the list with the same
+   *   continue token;
+   * - `'sameObjects'`: every page is the first page of the list with a continue token never given before
+   *   (no page brings an object the list has not brought already).
+   * The tokens are valid: once the mode is off, continuing with one lists from the start of the snapshot
+   * (410 once compacted past it). `undefined`: pagination as the apiserver does it.
+   */
+  readonly listLoop: 'repeatToken' | 'sameObjects' | undefined;
 }
 
 /**
@@ -61,4 +73,5 @@ export const WELL_BEHAVED: SimModes = {
   watchListUnsupported: false,
   stall: false,
   goneAs: 'event',
+  listLoop: undefined,
 };

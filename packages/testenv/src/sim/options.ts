@@ -1,3 +1,4 @@
+// Options of SimulatedApiServer, and the record of each request it received.
 import type { ChunkPolicy } from './body.ts';
 import type { SimClock } from './clock.ts';
 import type { SimResource } from './resources.ts';
@@ -56,4 +57,6 @@ export interface SimRequest {
   readonly query: Readonly<Record<string, string>>;
   status: number;
   note?: string;
+  /** A LIST answered: the keys (`namespace/name`) of the page's items and its continue token, if any. */
+  page?: { readonly items: readonly string[]; readonly continue?: string };
 }

@@ -1,7 +1,8 @@
+// SimulatedApiServer: an in-process, deterministic apiserver for unit tests of watch clients.
 import type { ChunkPolicy } from './body.ts';
 import { ManualClock, type SimClock } from './clock.ts';
 import { History, type StoredObject } from './history.ts';
-import { answerList, keyOf } from './list.ts';
+import { answerList, keyOf, loopingPage } from './list.ts';
 import { type SimModes, WELL_BEHAVED } from './modes.ts';
 import { changedObject, type NewObject, newObject, type ObjectChange } from './objects.ts';
 import type { SimRequest, SimulatedApiServerOptions } from './options.ts';
@@ -51,6 +52,7 @@ export class SimulatedApiServer {
   #errorsLeft = Number.POSITIVE_INFINITY;
   #instant = { at: Number.NaN, count: 0 };
   #uids = 0;
+  #loopTokens = 0;
 
   constructor(options: SimulatedApiServerOptions = {}) {
     this.clock = options.clock ?? new ManualClock();
@@ -161,8 +163,24 @@ export class SimulatedApiServer {
   async getJson(path: string, query: URLSearchParams, signal: AbortSignal): Promise<unknown> {
     const req = this.#record('list', path, query);
     const target = await this.#admit(req, path, signal);
-    const answer = answerList(this.#history, target.resource, target.namespace, query);
+    const loop = this.#modes.listLoop;
+    const answer =
+      loop === undefined
+        ? answerList(this.#history, target.resource, target.namespace, query)
+        : loopingPage(
+            this.#history,
+            target.resource,
+            target.namespace,
+            query,
+            loop === 'sameObjects' ? ++this.#loopTokens : undefined,
+          );
     if ('error' in answer) throw this.#refuse(req, path, answer.error);
+    if (loop !== undefined) req.note = `list loop (${loop})`;
+    const { items, metadata } = answer.page;
+    req.page = {
+      items: items.map((o) => keyOf(o as unknown as StoredObject)),
+      ...(metadata.continue !== undefined && { continue: metadata.continue }),
+    };
     return answer.page;
   }
 
