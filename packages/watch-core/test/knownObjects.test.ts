@@ -1,8 +1,10 @@
 // KnownObjects: the relist diff (added, modified, recreated, vanished) and its journal, alone and through a Watcher.
 import { ConfigMap } from '@kwatch/models/v1';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Watcher } from '../src/index.ts';
-import { KnownObjects, keyOf, splitKey } from '../src/watch/knownObjects.ts';
+import { keyOf, splitKey } from '../src/internal/objects.ts';
+import { KnownObjects } from '../src/watch/knownObjects.ts';
 import { type Any, pull, pullMany, show, world } from './simWorld.ts';
 
 const meta = (name: string, uid = `u-${name}`, resourceVersion = '1') => ({ name, namespace: 'ns', uid, resourceVersion });
@@ -170,5 +172,99 @@ describe('KnownObjects through a Watcher: the journal', () => {
     expect(body.filter((l) => l.startsWith('ADDED')).sort()).toEqual(names.slice(2000).map((n) => `ADDED ${n}`));
     expect(body.filter((l) => l.startsWith('DELETED')).sort()).toEqual(names.slice(0, 10).map((n) => `DELETED ${n} (tombstone)`));
     expect(body).toHaveLength(1010);
+  });
+});
+
+describe('KnownObjects over a view (one record per object: a shared watch diffs against its Store)', () => {
+  type Op =
+    | { op: 'observe'; type: 'ADDED' | 'MODIFIED' | 'DELETED'; name: string; uid: string; rv: number }
+    | { op: 'relist'; objects: Array<{ name: string; uid: string; rv: number }> }
+    | { op: 'commitSome'; fraction: number }
+    | { op: 'rollback' };
+  const names = ['a', 'b', 'c', 'd'];
+  const arbOp: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({
+      op: fc.constant('observe' as const),
+      type: fc.constantFrom('ADDED' as const, 'MODIFIED' as const, 'DELETED' as const),
+      name: fc.constantFrom(...names),
+      uid: fc.constantFrom('u1', 'u2'),
+      rv: fc.integer({ min: 1, max: 5 }),
+    }),
+    fc.record({
+      op: fc.constant('relist' as const),
+      objects: fc.uniqueArray(
+        fc.record({ name: fc.constantFrom(...names), uid: fc.constantFrom('u1', 'u2'), rv: fc.integer({ min: 1, max: 5 }) }),
+        { selector: (o) => o.name, maxLength: 4 },
+      ),
+    }),
+    fc.record({ op: fc.constant('commitSome' as const), fraction: fc.double({ min: 0, max: 1, noNaN: true }) }),
+    fc.constant({ op: 'rollback' as const }),
+  );
+
+  it('gives the same diffs as its own map, when the view holds exactly what was committed', () => {
+    fc.assert(
+      fc.property(fc.array(arbOp, { maxLength: 40 }), (ops) => {
+        const own = new KnownObjects();
+        // The "store": what the consumer took. Changes land in it when committed, as a shared watch applies them.
+        const store = new Map<string, { uid: string; resourceVersion: string }>();
+        const viewed = new KnownObjects({ get: (key) => store.get(key), keys: () => store.keys() });
+        // Every change either memory made, by sequence number, so that a commit can apply them to the store.
+        let changes: Array<{ seq: number; key: string; value: { uid: string; resourceVersion: string } | undefined }> = [];
+        let committed = 0;
+        for (const o of ops) {
+          if (o.op === 'observe') {
+            const m = { name: o.name, namespace: 'ns', uid: o.uid, resourceVersion: String(o.rv) };
+            own.observe(o.type, m);
+            viewed.observe(o.type, m);
+            const value = o.type === 'DELETED' ? undefined : { uid: o.uid, resourceVersion: m.resourceVersion };
+            changes.push({ seq: viewed.seq, key: `ns/${o.name}`, value });
+          } else if (o.op === 'relist') {
+            const diffs = [own, viewed].map((k) => {
+              k.beginRelist();
+              const out: string[] = [];
+              for (const x of o.objects) {
+                const m = { name: x.name, namespace: 'ns', uid: x.uid, resourceVersion: String(x.rv) };
+                for (const d of k.listed({ metadata: m }, m)) {
+                  out.push(`${d.type} ${x.name}`);
+                  if (k === viewed)
+                    changes.push({
+                      seq: d.seq,
+                      key: `ns/${x.name}`,
+                      value: d.type === 'DELETED' ? undefined : { uid: m.uid, resourceVersion: m.resourceVersion },
+                    });
+                }
+              }
+              // Vanished objects come in the order of the record that holds them: compared as a set.
+              const vanished: string[] = [];
+              for (const d of k.endRelist()) {
+                vanished.push(`DELETED ${d.type === 'DELETED' ? d.key : ''}`);
+                if (k === viewed && d.type === 'DELETED') changes.push({ seq: d.seq, key: d.key, value: undefined });
+              }
+              out.push(...vanished.sort());
+              return out;
+            });
+            expect(diffs[1]).toEqual(diffs[0]);
+          } else if (o.op === 'commitSome') {
+            const target = committed + Math.round((viewed.seq - committed) * o.fraction);
+            own.commit(target);
+            viewed.commit(target);
+            for (const c of changes.filter((c) => c.seq <= target)) {
+              if (c.value) store.set(c.key, c.value);
+              else store.delete(c.key);
+            }
+            changes = changes.filter((c) => c.seq > target);
+            committed = Math.max(committed, target);
+          } else {
+            own.rollback();
+            viewed.rollback();
+            changes = [];
+            committed = viewed.seq;
+          }
+          expect(viewed.size).toBe(own.size);
+          expect(viewed.uncommitted).toBe(own.uncommitted);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -1,20 +1,23 @@
 // One managed watch shared by every subscriber of the same identity: one loop, one Store, a Feed per subscriber.
 import {
   type Clock,
+  changeOf,
   EventClass,
+  type Identity,
   isMarker,
   KwatchError,
+  keyOf,
   LiveStream,
+  splitKey,
   systemClock,
   tombstoneEvent,
+  tombstoneOf,
   type WatchEvent,
   type WatchMarker,
 } from '../internal/index.ts';
-import type { WatcherClass as Watcher } from '../watch/index.ts';
-import { keyOf, splitKey } from '../watch/index.ts';
-import { changeOf, tombstoneOf } from './change.ts';
+import { useKnownView, type WatcherClass as Watcher } from '../watch/index.ts';
 import { type CatchUp, Feed } from './feed.ts';
-import { recordOf, Store, stopStore } from './store.ts';
+import { knownViewOf, recordOf, Store, stopStore } from './store.ts';
 
 type Keyed = {
   apiVersion?: string | undefined;
@@ -65,6 +68,8 @@ export class SharedWatch<T extends Keyed> {
 
   constructor(watcher: Watcher<never, T>, config: SharedWatchConfig) {
     this.#watcher = watcher;
+    // One record per object: the watcher diffs its relists against this store, not a map of its own.
+    watcher[useKnownView](knownViewOf(this.store));
     this.#config = config;
     this.#clock = config.clock ?? systemClock;
   }
@@ -229,7 +234,8 @@ export class SharedWatch<T extends Keyed> {
       const { namespace, name } = splitKey(key);
       const now = store.get(namespace, name);
       const change = changeOf(before, now);
-      if (change === 'deleted' || change === 'recreated') out.push(tombstoneEvent(tombstoneOf<T>(info, key, before as T)));
+      if (change === 'deleted' || change === 'recreated')
+        out.push(tombstoneEvent(tombstoneOf<T>(info, key, (before as { metadata?: Identity }).metadata ?? {})));
       if (change === 'added' || change === 'recreated') out.push(new EventClass('ADDED', now, true) as WatchEvent<T>);
       if (change === 'modified') out.push(new EventClass('MODIFIED', now, true) as WatchEvent<T>);
     }

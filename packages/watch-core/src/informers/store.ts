@@ -1,25 +1,9 @@
 // Store: an informer cache fed by a stream — objects by key, indexes, a resync applied at once, events().
-import { isMarker, LiveStream, type WatchEvent, type WatchMarker } from '../internal/index.ts';
-import { keyOf } from '../watch/index.ts';
-import { changeOf } from './change.ts';
-import { type CatchUp, DEFAULT_QUEUE_BOUND, Feed } from './feed.ts';
+import { changeOf, type Identity, isMarker, keyOf, LiveStream, type WatchEvent, type WatchMarker } from '../internal/index.ts';
+import type { KnownView } from '../watch/index.ts';
+import { type CatchUp, Feed } from './feed.ts';
+import { resolveStoreEventsOptions, resolveStoreOptions, type StoreEventsOptions, type StoreOptions } from './options.ts';
 import { Indexes, type IndexFunc } from './storeIndex.ts';
-
-/**
- * Options of {@link Store}.
- *
- * @example
- * ```ts
- * new Store<Pod>({ transform: dropManagedFields });
- * ```
- */
-export interface StoreOptions<T, S> {
-  /**
-   * Turns each object into what is kept, e.g. without `metadata.managedFields` to save memory.
-   * Default: keep the object as it is.
-   */
-  readonly transform?: (object: T) => S;
-}
 
 /** What a stored object needs: a name (and a namespace for namespaced kinds). */
 type Keyed = { metadata?: { name?: string; namespace?: string; managedFields?: unknown } | undefined };
@@ -38,25 +22,6 @@ export type StoreChange<S> =
   | { readonly type: 'MODIFIED'; readonly object: S; readonly old: S; readonly synthetic: boolean }
   | { readonly type: 'DELETED'; readonly object: S; readonly old: S; readonly synthetic: boolean };
 
-/**
- * Options of {@link Store.events}.
- *
- * @example
- * ```ts
- * store.events({ signal: AbortSignal.timeout(60_000), bufferSize: 256 });
- * ```
- */
-export interface StoreEventsOptions {
-  /** Ends the iteration when aborted. Default: none. */
-  readonly signal?: AbortSignal;
-  /**
-   * Changes queued for this iteration before it falls behind: then the queued changes are dropped
-   * and replaced, when it pulls again, by the net difference for the objects they touched
-   * (`synthetic: true`; intermediate versions skipped, nothing lost). Default: `1024`.
-   */
-  readonly bufferSize?: number;
-}
-
 /** One key of a resync being received: what it delivered last. */
 interface Pending<S> {
   readonly object: S | undefined;
@@ -71,6 +36,7 @@ interface Waiter {
 /** The store's internals that the shared watch reaches, set by the class's static block (no public surface). */
 let internals: {
   recordOf<S extends Keyed>(store: Store<never, S>, key: string): S | undefined;
+  heldKeys(store: Store<never, Keyed>): Iterable<string>;
   stop(store: Store<never, Keyed>, error: unknown): void;
 };
 
@@ -80,6 +46,18 @@ let internals: {
  */
 export function recordOf<T extends Keyed, S extends Keyed>(store: Store<T, S>, key: string): S | undefined {
   return internals.recordOf(store as unknown as Store<never, S>, key);
+}
+
+/**
+ * Internal (the shared watch's watcher records what it delivered here, not in a map of its own): the store as a
+ * {@link KnownView} — what was delivered of each key, a resync being received included.
+ */
+export function knownViewOf<T extends Keyed, S extends Keyed>(store: Store<T, S>): KnownView {
+  const s = store as unknown as Store<never, Keyed>;
+  return {
+    get: (key) => internals.recordOf(s, key)?.metadata as Identity | undefined,
+    keys: () => internals.heldKeys(s),
+  };
 }
 
 /**
@@ -126,6 +104,11 @@ export class Store<T extends Keyed, S extends Keyed = T> {
         const pending = store.#pending?.get(key);
         return pending ? pending.object : store.#objects.get(key);
       },
+      *heldKeys(store) {
+        const pending = store.#pending;
+        yield* store.#objects.keys();
+        if (pending) for (const key of pending.keys()) if (!store.#objects.has(key)) yield key;
+      },
       stop(store, error) {
         store.#failure = { error };
         for (const waiter of store.#waiters.splice(0)) waiter.reject(error);
@@ -134,8 +117,9 @@ export class Store<T extends Keyed, S extends Keyed = T> {
     };
   }
 
-  constructor(options: StoreOptions<T, S> = {}) {
-    this.#transform = options.transform;
+  /** Checks the options: an unknown or bad one is an `INVALID_OPTION` naming it. */
+  constructor(options?: StoreOptions<T, S>) {
+    this.#transform = resolveStoreOptions(options).transform;
   }
 
   /** How many objects are stored. */
@@ -214,10 +198,10 @@ export class Store<T extends Keyed, S extends Keyed = T> {
    * under. Existing objects are indexed at once, later ones as they change. Adding the same function
    * under the same name again is a no-op; another function under a taken name is `INVALID_OPTION`.
    * `fn` must be pure and must not throw; it sees stored objects (after `transform`). If it throws on
-   * an object already stored, `addIndex` throws `INVALID_OPTION` (the index is not added); if it throws
-   * on an object stored later, that index is broken — its `byIndex` and `indexValues` throw
-   * `INVALID_OPTION` (the function's error as `cause`) — while the store, its other indexes and
-   * whatever feeds it go on.
+   * an object already stored, `addIndex` throws `INDEX_FUNCTION_FAILED` (the index is not added); if it
+   * throws on an object stored later, that index is broken — its `byIndex` and `indexValues` throw
+   * `INDEX_FUNCTION_FAILED` — while the store, its other indexes and whatever feeds it go on. Either way
+   * the function's error is the `cause`.
    *
    * @example
    * ```ts
@@ -231,8 +215,8 @@ export class Store<T extends Keyed, S extends Keyed = T> {
   }
 
   /**
-   * The objects indexed under `value` in index `name` (an unknown name, or an index whose function
-   * threw, is `INVALID_OPTION`).
+   * The objects indexed under `value` in index `name` (an unknown name is `INVALID_OPTION`; an index whose
+   * function threw is `INDEX_FUNCTION_FAILED`).
    *
    * @example
    * ```ts
@@ -280,14 +264,15 @@ export class Store<T extends Keyed, S extends Keyed = T> {
    * }
    * ```
    */
-  events(options: StoreEventsOptions = {}): AsyncGenerator<StoreChange<S>, void, undefined> {
-    const feed = new Feed<StoreChange<S>, S>(options.bufferSize ?? DEFAULT_QUEUE_BOUND, (c) => this.#catchUp(c));
+  events(options?: StoreEventsOptions): AsyncGenerator<StoreChange<S>, void, undefined> {
+    const { signal, bufferSize } = resolveStoreEventsOptions(options);
+    const feed = new Feed<StoreChange<S>, S>(bufferSize, (c) => this.#catchUp(c));
     if (this.#eventsEnd) feed.end(this.#eventsEnd.error);
     else this.#feeds.add(feed);
     return new LiveStream({
       start: (signal) => feed.iterate(signal),
       close: () => this.#feeds.delete(feed),
-      signal: options.signal,
+      signal,
     });
   }
 

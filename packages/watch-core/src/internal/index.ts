@@ -32,6 +32,7 @@ export {
   type WatchEventType,
   type WatchMarker,
 } from './events.ts';
+export { changeBetween, changeOf, type Identity, keyOf, splitKey, tombstoneOf } from './objects.ts';
 export { checkOptions, optionSchemas, requireOption } from './options.ts';
 export {
   asPartialObjectMetadata,

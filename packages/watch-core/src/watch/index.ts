@@ -3,7 +3,7 @@
 export type { WatcherHealth } from './health.ts';
 export { type WaitUntilOptions, waitUntil, watchSingle } from './helpers.ts';
 export type { WatcherHooks } from './hooks.ts';
-export { keyOf, splitKey } from './knownObjects.ts';
+export type { KnownView } from './knownObjects.ts';
 export { DEFAULT_MAX_LINE_BYTES, LineSplitter, parseWatchLine, type RawWatchEvent } from './lineDecoder.ts';
 export type { Entry } from './machine.ts';
 export { METRICS, type MetricsOptions, type ObservedWatch, observeInformers, watchAttributes } from './metrics.ts';
@@ -13,8 +13,9 @@ export {
   resolveStreamOptions,
   type StreamOptions,
   type WatcherOptions,
+  WatcherOptionsSchema,
 } from './options.ts';
 export { PACING, Pacer } from './pacer.ts';
 export { fileResume, RESUME_SAVE_INTERVAL_MS } from './resume.ts';
-export { openSession, type Session, Watcher as WatcherClass } from './watcher.ts';
+export { openSession, type Session, useKnownView, Watcher as WatcherClass } from './watcher.ts';
 export { Watcher, type WatcherConstructor } from './watcherConstructor.ts';

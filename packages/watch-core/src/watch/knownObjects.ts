@@ -1,5 +1,5 @@
 // KnownObjects: what the consumer holds of each object, journaled, and the diff of a relist against it.
-import type { WatchEventType } from '../internal/index.ts';
+import { changeBetween, type Identity, keyOf, type WatchEventType } from '../internal/index.ts';
 
 interface Meta {
   name?: string | undefined;
@@ -7,10 +7,20 @@ interface Meta {
   uid?: string | undefined;
   resourceVersion?: string | undefined;
 }
-/** What is remembered of one delivered object. */
-export interface Known {
-  readonly uid: string | undefined;
-  readonly resourceVersion: string | undefined;
+/** What is remembered of one delivered object: its uid and resourceVersion. */
+export type Known = Identity;
+
+/**
+ * Where the objects a consumer holds are recorded when not in the watcher: a read-only view of them, such as a
+ * shared watch's `Store` (one record per object, as client-go's DeltaFIFO uses the informer's store as its
+ * `knownObjects`). It must hold exactly what the consumer has taken: the shared watch applies each item to its store
+ * as it takes it.
+ */
+export interface KnownView {
+  /** The identity of the object held under `key`, undefined when none is held. */
+  get(key: string): Identity | undefined;
+  /** The keys of every object held. */
+  keys(): Iterable<string>;
 }
 
 /**
@@ -30,9 +40,16 @@ export type Diff =
  * Changes are journaled until the consumer takes the event that carries them: `commit(seq)`
  * keeps everything up to `seq`, `rollback()` undoes the rest (events that were received but
  * never taken), so that what is remembered is always what was delivered.
+ *
+ * Given a {@link KnownView}, it keeps no record of its own: only the changes not taken yet, on top of the view
+ * (which holds what was taken); a commit drops them, a rollback forgets them.
  */
 export class KnownObjects {
-  readonly #known = new Map<string, Known>();
+  /** Own records (no view), or the changes not committed yet on top of the view (`null`: deleted). */
+  readonly #known = new Map<string, Known | null>();
+  readonly #view: KnownView | undefined;
+  /** With a view: per key, how many of its changes are not committed yet. */
+  readonly #pending: Map<string, number> | undefined;
   /** Undo records of changes not committed yet (two parallel arrays, no tuple per change): the key, and its value before. */
   #journal: string[] = [];
   #before: Array<Known | undefined> = [];
@@ -41,8 +58,17 @@ export class KnownObjects {
   #head = 0;
   #seen: Set<string> | undefined;
 
+  constructor(view?: KnownView) {
+    this.#view = view;
+    this.#pending = view ? new Map() : undefined;
+  }
+
+  /** How many objects the consumer holds (with a view: counted, not stored). */
   get size(): number {
-    return this.#known.size;
+    if (!this.#view) return this.#known.size;
+    let n = 0;
+    for (const _ of this.#held()) n += 1;
+    return n;
   }
 
   /** The sequence number after the last change; an event carrying it commits everything before. */
@@ -70,18 +96,22 @@ export class KnownObjects {
   listed(object: object, meta: Meta | undefined): Diff[] {
     const key = keyOf(meta);
     this.#seen?.add(key);
-    const prev = this.#known.get(key);
+    const prev = this.#get(key);
     const next = { uid: meta?.uid, resourceVersion: meta?.resourceVersion };
-    if (!prev) return [{ type: 'ADDED', object, seq: this.#set(key, next) }];
-    if (prev.uid !== meta?.uid) {
-      // Recreated: two changes, so that taking only the DELETED commits only the deletion.
-      return [
-        { type: 'DELETED', key, known: prev, seq: this.#set(key, undefined) },
-        { type: 'ADDED', object, seq: this.#set(key, next) },
-      ];
+    switch (changeBetween(prev, next)) {
+      case 'added':
+        return [{ type: 'ADDED', object, seq: this.#set(key, next) }];
+      case 'recreated':
+        // Two changes, so that taking only the DELETED commits only the deletion.
+        return [
+          { type: 'DELETED', key, known: prev as Known, seq: this.#set(key, undefined) },
+          { type: 'ADDED', object, seq: this.#set(key, next) },
+        ];
+      case 'modified':
+        return [{ type: 'MODIFIED', object, seq: this.#set(key, next) }];
+      default:
+        return [];
     }
-    if (prev.resourceVersion !== meta?.resourceVersion) return [{ type: 'MODIFIED', object, seq: this.#set(key, next) }];
-    return [];
   }
 
   /** Ends the relist: DELETED for everything known that the list did not contain. */
@@ -89,7 +119,7 @@ export class KnownObjects {
     const seen = this.#seen ?? new Set();
     this.#seen = undefined;
     const vanished: Array<[string, Known]> = [];
-    for (const [key, known] of this.#known) if (!seen.has(key)) vanished.push([key, known]);
+    for (const [key, known] of this.#held()) if (!seen.has(key)) vanished.push([key, known]);
     return vanished.map(([key, known]) => ({ type: 'DELETED', key, known, seq: this.#set(key, undefined) }));
   }
 
@@ -97,7 +127,21 @@ export class KnownObjects {
   commit(seq: number): void {
     const n = seq - this.#base;
     if (n <= this.#head) return;
-    this.#head = Math.min(n, this.#journal.length);
+    const to = Math.min(n, this.#journal.length);
+    const pending = this.#pending;
+    if (pending) {
+      // Taken: the view holds these now; what is left of a key on top of it is its changes not taken yet.
+      for (let i = this.#head; i < to; i++) {
+        const key = this.#journal[i] as string;
+        const left = (pending.get(key) ?? 1) - 1;
+        if (left > 0) pending.set(key, left);
+        else {
+          pending.delete(key);
+          this.#known.delete(key);
+        }
+      }
+    }
+    this.#head = to;
     if (this.#head === this.#journal.length) {
       this.#base += this.#head;
       this.#journal.length = 0;
@@ -113,11 +157,16 @@ export class KnownObjects {
 
   /** Undoes every change not committed (received, never taken), newest first. */
   rollback(): void {
-    for (let i = this.#journal.length - 1; i >= this.#head; i--) {
-      const key = this.#journal[i] as string;
-      const prev = this.#before[i];
-      if (prev) this.#known.set(key, prev);
-      else this.#known.delete(key);
+    if (this.#pending) {
+      this.#known.clear(); // with a view, only uncommitted changes are kept here
+      this.#pending.clear();
+    } else {
+      for (let i = this.#journal.length - 1; i >= this.#head; i--) {
+        const key = this.#journal[i] as string;
+        const prev = this.#before[i];
+        if (prev) this.#known.set(key, prev);
+        else this.#known.delete(key);
+      }
     }
     this.#base += this.#journal.length;
     this.#journal.length = 0;
@@ -126,24 +175,39 @@ export class KnownObjects {
     this.#seen = undefined;
   }
 
+  /** What the consumer holds (or will, once it takes what is pending) of `key`. */
+  #get(key: string): Known | undefined {
+    const own = this.#known.get(key);
+    if (own !== undefined || !this.#view) return own ?? undefined;
+    return this.#view.get(key);
+  }
+
+  /** Every key held, with what is held of it. */
+  *#held(): Iterable<[string, Known]> {
+    const view = this.#view;
+    if (!view) {
+      for (const [key, known] of this.#known) if (known) yield [key, known];
+      return;
+    }
+    for (const key of view.keys()) {
+      const known = this.#get(key);
+      if (known) yield [key, known];
+    }
+    for (const [key, known] of this.#known) if (known && !view.get(key)) yield [key, known];
+  }
+
   /** Changes one key, journaled; returns the sequence number after the change. */
   #set(key: string, value: Known | undefined): number {
     this.#journal.push(key);
-    this.#before.push(this.#known.get(key));
-    if (value) this.#known.set(key, value);
-    else this.#known.delete(key);
+    if (this.#pending) {
+      this.#before.push(undefined);
+      this.#pending.set(key, (this.#pending.get(key) ?? 0) + 1);
+      this.#known.set(key, value ?? null);
+    } else {
+      this.#before.push(this.#known.get(key) ?? undefined);
+      if (value) this.#known.set(key, value);
+      else this.#known.delete(key);
+    }
     return this.seq;
   }
-}
-
-/** The key of an object: `namespace/name` (`/name` when cluster-scoped). */
-export function keyOf(meta: Meta | undefined): string {
-  return `${meta?.namespace ?? ''}/${meta?.name ?? ''}`;
-}
-
-/** Splits a key back into namespace and name. */
-export function splitKey(key: string): { namespace: string | undefined; name: string } {
-  const slash = key.indexOf('/');
-  const namespace = key.slice(0, slash);
-  return { namespace: namespace === '' ? undefined : namespace, name: key.slice(slash + 1) };
 }

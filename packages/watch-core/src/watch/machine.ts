@@ -8,14 +8,16 @@ import {
   DecodeError,
   EventClass,
   type KwatchError,
+  keyOf,
   sleep,
-  type Tombstone,
+  splitKey,
   TransportError,
   tombstoneEvent,
+  tombstoneOf,
   type WatchEvent,
   type WatchMarker,
 } from '../internal/index.ts';
-import { type Diff, type KnownObjects, keyOf, splitKey } from './knownObjects.ts';
+import type { Diff, KnownObjects } from './knownObjects.ts';
 import { LineSplitter, parseWatchLine } from './lineDecoder.ts';
 import type { ResolvedStreamOptions, ResolvedWatcherOptions } from './options.ts';
 import { PACING, type Pacer } from './pacer.ts';
@@ -61,7 +63,7 @@ export interface Entry<T> {
 export interface Memory {
   /** Committed: what the consumer has taken. */
   position: Position;
-  readonly known: KnownObjects;
+  known: KnownObjects;
   readonly pacer: Pacer;
   watchListUnsupported: boolean;
   readonly counters: { connects: number; reconnects: number; relists: number; lastEventAt: number | undefined };
@@ -315,7 +317,7 @@ export class Machine<T> {
     for (const d of diffs) {
       const item: Item<T> =
         d.type === 'DELETED'
-          ? tombstoneEvent(this.#tombstone(d.key, d.known))
+          ? tombstoneEvent(tombstoneOf<T>(this.#c.target.info, d.key, d.known))
           : (new EventClass(d.type, this.#c.decode(d.object as Record<string, unknown>), true) as WatchEvent<T>);
       entries.push(this.#entry(item, undefined, sync.position, d.seq));
     }
@@ -329,16 +331,6 @@ export class Machine<T> {
     const marker: Item<T> | undefined = this.#c.stream.markers ? { type: 'SYNCED', initial, resourceVersion } : undefined;
     const hook = safely(this.#c.options.hooks.relisted, { initial, objects: sync.objects, resourceVersion, via });
     entries.push(this.#entry(marker, hook, { resourceVersion, sync: undefined }));
-  }
-
-  #tombstone(key: string, known: { uid: string | undefined; resourceVersion: string | undefined }): Tombstone<T> {
-    const { namespace, name } = splitKey(key);
-    const { info } = this.#c.target;
-    const metadata: { name: string; namespace?: string; uid?: string; resourceVersion?: string } = { name };
-    if (namespace) metadata.namespace = namespace;
-    if (known.uid) metadata.uid = known.uid;
-    if (known.resourceVersion) metadata.resourceVersion = known.resourceVersion;
-    return { apiVersion: info.apiVersion, kind: info.kind, metadata } as Tombstone<T>;
   }
 
   async #connect(state: Extract<State, { kind: 'connect' }>): Promise<[Entry<T>[], State]> {

@@ -13,7 +13,7 @@ import { KubeClient } from '../client/index.ts';
 import type { ObjectEvent, WatchEvent, WatchMarker } from '../internal/index.ts';
 import { asPartialObjectMetadata, type Clock, KwatchError, LiveStream, systemClock } from '../internal/index.ts';
 import { healthOf, type WatcherHealth } from './health.ts';
-import { KnownObjects } from './knownObjects.ts';
+import { KnownObjects, type KnownView } from './knownObjects.ts';
 import { type Entry, type Item, Machine, type Memory, type State } from './machine.ts';
 import { WatchRecorder, watchAttributes } from './metrics.ts';
 import {
@@ -74,6 +74,12 @@ export interface Session<T> {
   /** Ends the stream (before or after it started). */
   stop(): void;
 }
+
+/**
+ * Makes a watcher record what its consumer holds in `view` instead of its own map (internal: a shared watch passes
+ * its Store, so each object has one record). Only before the watcher's first stream.
+ */
+export const useKnownView: unique symbol = Symbol('kwatch.useKnownView');
 
 /** Opens a {@link Session} (internal: used by the multiplexer). */
 export const openSession: unique symbol = Symbol('kwatch.openSession');
@@ -403,6 +409,14 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
       this.#transport = new KubeClient({ kubeConfig: this.#options.kubeConfig, http2: this.#resolved.http2 });
     }
     return this.#transport;
+  }
+
+  /** @internal See {@link useKnownView}. */
+  [useKnownView](view: KnownView): void {
+    if (this.#active || this.#memory.known.size > 0 || this.#memory.known.uncommitted > 0) {
+      throw new KwatchError('ALREADY_STREAMING', 'A watcher that has streamed keeps its own record of objects');
+    }
+    this.#memory.known = new KnownObjects(view);
   }
 
   /** Stops the running stream on `await using`. */

@@ -1,6 +1,6 @@
-// The informer layer's one diff (changeOf) and one tombstone builder (tombstoneOf).
+// Object identity for every layer: the one key function, the one diff (changeOf) and the one tombstone builder.
 import { describe, expect, it } from 'vitest';
-import { changeOf, tombstoneOf } from '../src/informers/change.ts';
+import { changeBetween, changeOf, keyOf, splitKey, tombstoneOf } from '../src/internal/objects.ts';
 
 const o = (uid: string | undefined, resourceVersion: string | undefined) => ({ metadata: { uid, resourceVersion } });
 
@@ -25,7 +25,7 @@ describe('changeOf', () => {
 describe('tombstoneOf', () => {
   it('keeps the identity and version of what was held, nothing of its content', () => {
     const held = { metadata: { name: 'a', namespace: 'ns', uid: 'u1', resourceVersion: '5' }, data: { secret: 'x' } };
-    expect(tombstoneOf({ apiVersion: 'v1', kind: 'ConfigMap' }, 'ns/a', held)).toEqual({
+    expect(tombstoneOf({ apiVersion: 'v1', kind: 'ConfigMap' }, 'ns/a', held.metadata)).toEqual({
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: 'a', namespace: 'ns', uid: 'u1', resourceVersion: '5' },
