@@ -13,9 +13,6 @@ export type CatchUp<B> = 'full' | ReadonlyMap<string, B | undefined>;
  */
 export type CatchUpBuilder<I, B> = (catchUp: CatchUp<B>) => I[] | undefined;
 
-/** The default bound of a subscriber's queue. */
-export const DEFAULT_QUEUE_BOUND = 1024;
-
 /**
  * One subscriber's bounded queue of changes, fed synchronously by a producer that must never wait
  * for it. When the queue would exceed its bound, the queued changes are dropped — never silently:

@@ -1,19 +1,10 @@
 // InformerFactory: shared watches by identity, each with its Store, its subscribers and its request budget.
-import type { KubeConfig } from '@kubernetes/client-node';
-import {
-  type CheckWatchable,
-  collectionPath,
-  type KubernetesKind,
-  KwatchError,
-  type NamespaceOption,
-  type WatchedObject,
-  watchTarget,
-} from '@kwatch/models';
+import { type CheckWatchable, collectionPath, type KubernetesKind, type WatchedObject, watchTarget } from '@kwatch/models';
 import type { WatchTransport } from '../client/index.ts';
 import { KubeClient } from '../client/index.ts';
 import type { PartialObjectMetadata, WatchEvent, WatchMarker } from '../internal/index.ts';
-import { type Clock, systemClock } from '../internal/index.ts';
-import type { WatcherHealth, WatcherOptions } from '../watch/index.ts';
+import { type Clock, DEFAULTS } from '../internal/index.ts';
+import type { WatcherHealth } from '../watch/index.ts';
 import {
   type MetricsOptions,
   type ObservedWatch,
@@ -23,100 +14,19 @@ import {
   WatcherClass as Watcher,
   watchAttributes,
 } from '../watch/index.ts';
-import { DEFAULT_QUEUE_BOUND } from './feed.ts';
+import {
+  type InformerFactoryOptions,
+  type InformerOptions,
+  type InformerStreamOptions,
+  type ResolvedInformerFactoryOptions,
+  type ResolvedInformerOptions,
+  resolveInformerFactoryOptions,
+  resolveInformerOptions,
+  resolveInformerStreamOptions,
+  type SharedWatcherOptions,
+} from './options.ts';
 import { SharedStore } from './sharedStore.ts';
 import { SharedWatch } from './sharedWatch.ts';
-
-/**
- * Watcher options an {@link InformerFactory} applies to every watch it opens.
- *
- * @example
- * ```ts
- * const watcherOptions: SharedWatcherOptions = { timeoutSeconds: 120, backoff: { maxMs: 10_000 } };
- * ```
- */
-export type SharedWatcherOptions = Omit<
-  WatcherOptions<unknown>,
-  | 'namespace'
-  | 'labelSelector'
-  | 'fieldSelector'
-  | 'metadataOnly'
-  | 'resourceVersion'
-  | 'kubeConfig'
-  | 'transport'
-  | 'signal'
-  | 'clock'
-  | 'metrics'
->;
-
-/**
- * Options of {@link InformerFactory}.
- *
- * @example
- * ```ts
- * new InformerFactory({ kubeConfig, graceMs: 10_000, bufferSize: 4096, watcherOptions: { timeoutSeconds: 120 } });
- * ```
- */
-export interface InformerFactoryOptions {
-  /** The cluster and credentials, from client-node. Default: the user's kubeconfig, as `Watcher` reads it. */
-  readonly kubeConfig?: KubeConfig;
-  /** The transport of every watch (e.g. a `KubeClient` for `readKubeconfig()`). Default: one `KubeClient` of `kubeConfig`. */
-  readonly transport?: WatchTransport;
-  /** How long a watch keeps running after its last subscriber left, in ms (a quick re-subscribe reuses it). Default: `3000`. */
-  readonly graceMs?: number;
-  /**
-   * Items queued per stream subscriber before it counts as lagging: its queue is then dropped and it
-   * is resynced from the shared store (`RESYNC`, the difference, `SYNCED`). Default: `1024`.
-   */
-  readonly bufferSize?: number;
-  /** Options of every watcher (timeouts, backoff, hooks, …). Default: the watcher defaults. */
-  readonly watcherOptions?: SharedWatcherOptions;
-  /**
-   * OpenTelemetry instruments on your `Meter`: those of every shared watcher (events, reconnects,
-   * relists, 410s, bookmarks, errors, lag), and per shared watch the store size, subscribers, the
-   * deepest subscriber queue, the last event's age and overflows. Labels: `kind`, and `namespace`
-   * with `namespaceLabel`. Default: none.
-   */
-  readonly metrics?: MetricsOptions;
-  /** Testing seam: the clock of watchers and the grace period. Default: the system clock. */
-  readonly clock?: Clock;
-}
-
-/**
- * What identifies a shared watch: one watch request per (kind, namespace, selectors, metadataOnly).
- *
- * @example
- * ```ts
- * informers.store(Pod, { namespace: 'web', labelSelector: 'app=web', metadataOnly: true });
- * ```
- */
-export interface InformerOptions<K> {
-  /** Watch within this namespace; `undefined` or `''` watches all namespaces. Default: all namespaces. */
-  readonly namespace?: NamespaceOption<K> | undefined;
-  /** A label selector. Default: none. */
-  readonly labelSelector?: string;
-  /** A field selector. Default: none. */
-  readonly fieldSelector?: string;
-  /** Objects as `PartialObjectMetadata` (metadata only). Default: `false`. */
-  readonly metadataOnly?: boolean;
-}
-
-/**
- * Options of {@link InformerFactory.stream}.
- *
- * @example
- * ```ts
- * informers.stream(Pod, { namespace: 'web', markers: true, signal, bufferSize: 256 });
- * ```
- */
-export interface InformerStreamOptions<K> extends InformerOptions<K> {
-  /** Also yield `SYNCED` / `RESYNC` markers. Default: `false`. */
-  readonly markers?: boolean;
-  /** Leaves (ends this stream) when aborted, also before the first pull. Default: none. */
-  readonly signal?: AbortSignal;
-  /** This subscriber's queue bound. Default: the factory's `bufferSize`. */
-  readonly bufferSize?: number;
-}
 
 /** The objects of `K` as the options type them. */
 type ObjectsOf<K, O> = O extends { readonly metadataOnly: true } ? PartialObjectMetadata : WatchedObject<K>;
@@ -157,7 +67,7 @@ export interface SharedWatchInfo {
  * ```
  */
 export class InformerFactory {
-  readonly #options: InformerFactoryOptions;
+  readonly #options: ResolvedInformerFactoryOptions;
   readonly #clock: Clock;
   readonly #watches = new Map<string, SharedWatch<never>>();
   /** The request budget of each watch identity, kept across re-creations of its watch (see {@link #pacerFor}). */
@@ -165,15 +75,11 @@ export class InformerFactory {
   #transport: WatchTransport | undefined;
   #metrics: ReturnType<typeof observeInformers> | undefined;
 
-  constructor(options: InformerFactoryOptions = {}) {
-    const { graceMs, bufferSize } = options;
-    if (graceMs !== undefined && !(typeof graceMs === 'number' && graceMs >= 0)) {
-      throw new KwatchError('INVALID_OPTION', `Expected \`graceMs\` to be a number >= 0, got ${String(graceMs)}`);
-    }
-    checkBound(bufferSize);
-    this.#options = options;
-    this.#clock = options.clock ?? systemClock;
-    const { metrics } = options;
+  /** Checks the options (`watcherOptions` included): an unknown or bad one is an `INVALID_OPTION` naming it. */
+  constructor(options?: InformerFactoryOptions) {
+    this.#options = resolveInformerFactoryOptions(options);
+    this.#clock = this.#options.clock;
+    const { metrics } = this.#options;
     if (metrics) {
       const now = (): number => this.#clock.now();
       const observed = (): ObservedWatch[] =>
@@ -204,7 +110,7 @@ export class InformerFactory {
     kind: K & CheckWatchable<K>,
     options?: O & InformerOptions<K>,
   ): SharedStore<ObjectsOf<K, O>> {
-    const watch = this.#shared(kind, options ?? {});
+    const watch = this.#shared(kind, resolveInformerOptions(options));
     watch.acquire();
     return new SharedStore(watch.store, () => watch.release()) as unknown as SharedStore<ObjectsOf<K, O>>;
   }
@@ -235,10 +141,9 @@ export class InformerFactory {
     void,
     undefined
   > {
-    const o = options ?? ({} as InformerStreamOptions<K>);
-    checkBound(o.bufferSize);
+    const o = resolveInformerStreamOptions(options, this.#options.bufferSize);
     const watch = this.#shared(kind, o);
-    const stream = watch.subscribe({ markers: o.markers === true, bufferSize: o.bufferSize, signal: o.signal });
+    const stream = watch.subscribe({ markers: o.markers, bufferSize: o.bufferSize, signal: o.signal });
     return stream as never;
   }
 
@@ -273,14 +178,14 @@ export class InformerFactory {
     this.stop();
   }
 
-  #shared<K extends KubernetesKind>(kind: K, options: InformerOptions<K>): SharedWatch<never> {
+  #shared<K extends KubernetesKind>(kind: K, options: ResolvedInformerOptions): SharedWatch<never> {
     const { namespace, labelSelector, fieldSelector, metadataOnly } = options;
-    const target = watchTarget(kind as never, { namespace: (namespace ?? undefined) as never });
+    const target = watchTarget(kind as never, { namespace: namespace as never });
     const key = JSON.stringify([
       collectionPath(target.info, target.namespace),
       labelSelector ?? '',
       fieldSelector ?? '',
-      metadataOnly === true,
+      metadataOnly,
     ]);
     const existing = this.#watches.get(key);
     if (existing && !existing.ended) return existing;
@@ -288,20 +193,20 @@ export class InformerFactory {
       kind as never,
       {
         ...this.#options.watcherOptions,
-        namespace: (namespace ?? undefined) as never,
+        namespace: namespace as never,
         ...(labelSelector !== undefined && { labelSelector }),
         ...(fieldSelector !== undefined && { fieldSelector }),
-        ...(metadataOnly !== undefined && { metadataOnly }),
+        metadataOnly,
         ...(this.#options.metrics && { metrics: this.#options.metrics }),
         transport: this.#transportFor(),
-        ...(this.#options.clock && { clock: this.#options.clock }),
+        clock: this.#clock,
       },
       { pacer: this.#pacerFor(key) },
     ) as unknown as Watcher<never, never>;
     const watch: SharedWatch<never> = new SharedWatch(watcher, {
-      graceMs: this.#options.graceMs ?? 3000,
-      bufferSize: this.#options.bufferSize ?? DEFAULT_QUEUE_BOUND,
-      clock: this.#options.clock,
+      graceMs: this.#options.graceMs,
+      bufferSize: this.#options.bufferSize,
+      clock: this.#clock,
       onOverflow: overflowCounter(this.#metrics, this.#options.metrics, watcher),
       onEnd: () => {
         if (this.#watches.get(key) === watch) this.#watches.delete(key);
@@ -328,7 +233,7 @@ export class InformerFactory {
     let budget = this.#budgets.get(key);
     if (budget && budgetIsSpent(budget, now, this.#options.watcherOptions)) budget = undefined;
     if (!budget) {
-      budget = { pacer: new Pacer(this.#clock, this.#options.watcherOptions?.backoff), idleSince: undefined };
+      budget = { pacer: new Pacer(this.#clock, this.#options.watcherOptions.backoff), idleSince: undefined };
       this.#budgets.set(key, budget);
     }
     budget.idleSince = undefined;
@@ -338,7 +243,7 @@ export class InformerFactory {
   #transportFor(): WatchTransport {
     this.#transport ??=
       this.#options.transport ??
-      new KubeClient({ kubeConfig: this.#options.kubeConfig, http2: this.#options.watcherOptions?.http2 ?? true });
+      new KubeClient({ kubeConfig: this.#options.kubeConfig, http2: this.#options.watcherOptions.http2 });
     return this.#transport;
   }
 }
@@ -353,11 +258,11 @@ interface Budget {
 const REFILL_MS = (PACING.burst / PACING.perSecond) * 1000;
 
 /** True when an idle budget is worth no more than a new one: its bucket is full, and it has no failure to remember. */
-function budgetIsSpent(budget: Budget, now: number, options: SharedWatcherOptions | undefined): boolean {
+function budgetIsSpent(budget: Budget, now: number, options: SharedWatcherOptions): boolean {
   if (budget.idleSince === undefined) return false;
   const idleMs = now - budget.idleSince;
   if (idleMs < REFILL_MS) return false;
-  return budget.pacer.consecutiveFailures === 0 || idleMs >= (options?.backoff?.resetAfterMs ?? 120_000);
+  return budget.pacer.consecutiveFailures === 0 || idleMs >= (options.backoff?.resetAfterMs ?? DEFAULTS.backoff.resetAfterMs);
 }
 
 /** Counts a subscriber's overflow, when there are metrics. */
@@ -369,10 +274,4 @@ function overflowCounter(
   if (!m || !options) return undefined;
   const attributes = watchAttributes(options, watcher.target.info.kind, watcher.target.namespace);
   return () => m.overflows.add(1, attributes);
-}
-
-function checkBound(bufferSize: unknown): void {
-  if (bufferSize !== undefined && !(typeof bufferSize === 'number' && Number.isInteger(bufferSize) && bufferSize > 0)) {
-    throw new KwatchError('INVALID_OPTION', `Expected \`bufferSize\` to be a positive integer, got ${String(bufferSize)}`);
-  }
 }

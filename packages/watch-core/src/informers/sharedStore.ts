@@ -1,6 +1,7 @@
 // SharedStore: one holder's handle on a shared watch's Store — its reads, and release().
 import { KwatchError } from '../internal/index.ts';
-import type { Store, StoreChange, StoreEventsOptions } from './store.ts';
+import type { StoreEventsOptions } from './options.ts';
+import type { Store, StoreChange } from './store.ts';
 import type { IndexFunc } from './storeIndex.ts';
 
 type Keyed = { metadata?: { name?: string; namespace?: string } | undefined };

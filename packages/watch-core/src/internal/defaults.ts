@@ -48,19 +48,25 @@ export const DEFAULTS = deepFreeze({
     factor: 2,
     resetAfterMs: 120_000,
   },
-  /** `new MultiplexingWatcher(options)`. */
+  /** `new MultiplexingWatcher(options)`; its `restartBackoff` is {@link DEFAULTS}`.backoff`. */
   multiplexer: {
+    /** Watchers that may connect or list at the same time. */
     connectConcurrency: 4,
+    /** Entries buffered per watcher before it stops reading. */
     bufferSize: 256,
   },
-  /** `new InformerFactory(options)`. */
+  /** `new InformerFactory(options)` and `informers.stream(kind, options)`. */
   informers: {
+    /** How long a shared watch runs on after its last holder left, in ms. */
     graceMs: 3000,
-    /** Per stream subscriber (`informers.stream()` may set its own). */
+    /** Items queued per stream subscriber before it is resynced (`informers.stream()` may set its own). */
     bufferSize: QUEUE_BOUND,
+    /** `informers.stream()`: also yield `SYNCED` / `RESYNC` markers. */
+    markers: false,
   },
   /** `store.events(options)`. */
   storeEvents: {
+    /** Changes queued per iteration before it gets the net difference instead. */
     bufferSize: QUEUE_BOUND,
   },
 } as const);

@@ -1,14 +1,18 @@
 // MultiplexingWatcher: one stream of several watchers' events, with restarts and an exceptionCallback.
 import { describeKind, type KubernetesKind, type WatchedObject } from '@kwatch/models';
 import PQueue from 'p-queue';
+import { z } from 'zod';
 import type { KindWithObjects, MetadataOnlyKind, PartialObjectMetadata } from '../internal/index.ts';
 import {
   Backoff,
   type BackoffOptions,
   type Clock,
+  checkOptions,
+  DEFAULTS,
   EventClass,
   KwatchError,
   LiveStream,
+  optionSchemas,
   sleep,
   systemClock,
   type WatchEvent,
@@ -23,6 +27,7 @@ import {
   type Session,
   type StreamOptions,
   type WatcherClass as Watcher,
+  WatcherOptionsSchema,
 } from '../watch/index.ts';
 
 type AnyWatcher = Watcher<any, any>;
@@ -101,7 +106,7 @@ export interface Culled {
 }
 
 /**
- * Options of {@link MultiplexingWatcher}.
+ * Options of {@link MultiplexingWatcher}. Every default is in `DEFAULTS.multiplexer` (and `DEFAULTS.backoff`).
  *
  * @example
  * ```ts
@@ -116,16 +121,68 @@ export interface MultiplexingWatcherOptions<W extends readonly AnyWatcher[] = re
   readonly watchers?: W;
   /** Called when a watcher's stream fails; exactly `true` keeps it. It may be async. Default: none (a failing watcher is culled). */
   readonly exceptionCallback?: ExceptionCallback;
-  /** How many watchers may connect or list at the same time. Default: `4`. */
+  /** How many watchers may connect or list at the same time (a positive integer). Default: `4`. */
   readonly connectConcurrency?: number;
-  /** Entries buffered per watcher before it stops reading (backpressure). Default: `256`. */
+  /** Entries buffered per watcher before it stops reading (backpressure; a positive integer). Default: `256`. */
   readonly bufferSize?: number;
-  /** Delay before a kept watcher restarts. Default: 800 ms doubling to 30 s, full jitter. */
+  /**
+   * Delay before a kept watcher restarts. Default: `DEFAULTS.backoff` — 800 ms doubling to 30 s, full jitter,
+   * reset after 2 min without failure.
+   */
   readonly restartBackoff?: BackoffOptions;
   /** Called when a watcher is culled, with the reason. Default: none (see {@link MultiplexingWatcher.culled}). */
   readonly onCulled?: (watcher: AnyWatcher, error: unknown) => void;
   /** Testing seam. Default: the system clock. */
   readonly clock?: Clock;
+}
+
+/** {@link MultiplexingWatcherOptions} with every default applied. */
+interface ResolvedMultiplexingWatcherOptions {
+  readonly watchers: readonly AnyWatcher[];
+  readonly exceptionCallback: ExceptionCallback | undefined;
+  readonly connectConcurrency: number;
+  readonly bufferSize: number;
+  /** `undefined`: `DEFAULTS.backoff`, which `Backoff` applies. */
+  readonly restartBackoff: BackoffOptions | undefined;
+  readonly onCulled: ((watcher: AnyWatcher, error: unknown) => void) | undefined;
+  readonly clock: Clock;
+}
+
+const { positiveInt, function: fn } = optionSchemas;
+
+const MultiplexingWatcherOptionsSchema = z.strictObject({
+  watchers: z
+    .array(
+      z.custom<AnyWatcher>((v) => typeof (v as AnyWatcher | undefined)?.[openSession] === 'function', 'a Watcher'),
+      { error: 'an array of Watchers' },
+    )
+    .optional(),
+  exceptionCallback: fn.optional(),
+  connectConcurrency: positiveInt.optional(),
+  bufferSize: positiveInt.optional(),
+  restartBackoff: WatcherOptionsSchema.shape.backoff,
+  onCulled: fn.optional(),
+  clock: WatcherOptionsSchema.shape.clock,
+});
+
+/**
+ * Validates `new MultiplexingWatcher(options)`'s options and applies the defaults (`DEFAULTS.multiplexer`): an
+ * unknown or bad option is a `KwatchError` `INVALID_OPTION` naming it.
+ */
+export function resolveMultiplexingWatcherOptions(
+  options: MultiplexingWatcherOptions | undefined,
+): ResolvedMultiplexingWatcherOptions {
+  checkOptions(MultiplexingWatcherOptionsSchema, options, 'the MultiplexingWatcher options');
+  const o = options ?? {};
+  return {
+    watchers: o.watchers ?? [],
+    exceptionCallback: o.exceptionCallback,
+    connectConcurrency: o.connectConcurrency ?? DEFAULTS.multiplexer.connectConcurrency,
+    bufferSize: o.bufferSize ?? DEFAULTS.multiplexer.bufferSize,
+    restartBackoff: o.restartBackoff,
+    onCulled: o.onCulled,
+    clock: o.clock ?? systemClock,
+  };
 }
 
 /** One stream of the multiplexer. */
@@ -184,7 +241,7 @@ const keyOf = (w: AnyWatcher): string => `${w.target.info.apiVersion}/${w.target
  * ```
  */
 class Multiplexer<Ks extends KubernetesKind = never> {
-  readonly #options: MultiplexingWatcherOptions;
+  readonly #options: ResolvedMultiplexingWatcherOptions;
   readonly #watchers = new Map<string, AnyWatcher>();
   readonly #sources = new Map<string, Source>();
   readonly #queue: PQueue;
@@ -196,28 +253,12 @@ class Multiplexer<Ks extends KubernetesKind = never> {
   /** Watchers culled so far, with the reason, newest last. */
   readonly culled: Culled[] = [];
 
-  constructor(options: MultiplexingWatcherOptions = {}) {
-    const concurrency = options.connectConcurrency ?? 4;
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
-      throw new KwatchError(
-        'INVALID_OPTION',
-        `Expected \`connectConcurrency\` to be a positive integer, got ${String(concurrency)}`,
-      );
-    }
-    const bufferSize = options.bufferSize ?? 256;
-    if (!Number.isInteger(bufferSize) || bufferSize < 1) {
-      throw new KwatchError('INVALID_OPTION', `Expected \`bufferSize\` to be a positive integer, got ${String(bufferSize)}`);
-    }
-    if (options.exceptionCallback !== undefined && typeof options.exceptionCallback !== 'function') {
-      throw new KwatchError('INVALID_OPTION', 'Expected `exceptionCallback` to be a function');
-    }
-    if (options.watchers !== undefined && !Array.isArray(options.watchers)) {
-      throw new KwatchError('INVALID_OPTION', 'Expected `watchers` to be an array of Watchers');
-    }
-    this.#options = options;
-    this.#queue = new PQueue({ concurrency });
-    this.#clock = options.clock ?? systemClock;
-    for (const w of options.watchers ?? []) this.addWatcher(w);
+  constructor(options?: MultiplexingWatcherOptions) {
+    const o = resolveMultiplexingWatcherOptions(options);
+    this.#options = o;
+    this.#queue = new PQueue({ concurrency: o.connectConcurrency });
+    this.#clock = o.clock;
+    for (const w of o.watchers) this.addWatcher(w);
   }
 
   /** The watchers, one per kind. */
@@ -445,7 +486,7 @@ class Multiplexer<Ks extends KubernetesKind = never> {
   /** Feeds one watcher's entries into its queue, waiting while the queue is full. */
   async #pump(source: Source): Promise<void> {
     const { run } = source;
-    const bufferSize = this.#options.bufferSize ?? 256;
+    const { bufferSize } = this.#options;
     while (!source.stopped) {
       const session = source.watcher[openSession]({ ...run.options, connectLimiter: run.limiter });
       source.session = session;

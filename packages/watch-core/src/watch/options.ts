@@ -137,7 +137,20 @@ export type ConnectLimiter = <R>(run: () => Promise<R>, signal: AbortSignal) => 
 
 const { string, nonEmpty, boolean, positiveInt, positiveMs, signal, function: fn } = optionSchemas;
 
-const WatcherOptionsSchema = z.strictObject({
+// Typed by MetricsOptions: the Meter it holds is not a name other files can use.
+const MetricsOptionsSchema: z.ZodType<{ meter: MetricsOptions['meter']; namespaceLabel?: boolean | undefined }> = z.strictObject({
+  meter: z.custom<MetricsOptions['meter']>(
+    (v) => typeof (v as MetricsOptions['meter'])?.createCounter === 'function',
+    'an OpenTelemetry Meter',
+  ),
+  namespaceLabel: boolean.optional(),
+});
+
+/**
+ * The schema of {@link WatcherOptions}: also what the constructors built on watchers check theirs against
+ * (`InformerFactory`'s `watcherOptions`, `MultiplexingWatcher`'s `restartBackoff`).
+ */
+export const WatcherOptionsSchema = z.strictObject({
   namespace: string.optional(),
   labelSelector: string.optional(),
   fieldSelector: string.optional(),
@@ -178,15 +191,7 @@ const WatcherOptionsSchema = z.strictObject({
       Object.fromEntries(['connected', 'reconnecting', 'relisted', 'bookmark', 'error'].map((name) => [name, fn.optional()])),
     )
     .optional(),
-  metrics: z
-    .strictObject({
-      meter: z.custom<MetricsOptions['meter']>(
-        (v) => typeof (v as MetricsOptions['meter'])?.createCounter === 'function',
-        'an OpenTelemetry Meter',
-      ),
-      namespaceLabel: boolean.optional(),
-    })
-    .optional(),
+  metrics: MetricsOptionsSchema.optional(),
   transport: z
     .custom<WatchTransport>((v) => typeof (v as WatchTransport)?.openStream === 'function', 'a WatchTransport')
     .optional(),
