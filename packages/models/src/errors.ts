@@ -31,6 +31,11 @@ export const ERROR_CODES = {
   STALLED: { class: 'TransportError', retryable: true },
   /** A watch that the server (or a proxy) ended within a second without sending anything. */
   EARLY_CLOSE: { class: 'TransportError', retryable: true },
+  /**
+   * A LIST page (or the WatchList's initial events) that brought no progress: a continue token repeated, a page
+   * without an object its list had not listed yet, an object streamed twice. The sync starts over, paced.
+   */
+  NO_PROGRESS: { class: 'TransportError', retryable: true },
   TLS_ERROR: { class: 'TransportError', retryable: false },
   CREDENTIALS_ERROR: { class: 'ConfigError', retryable: false },
   KUBECONFIG_ERROR: { class: 'ConfigError', retryable: false },
@@ -49,6 +54,11 @@ export const ERROR_CODES = {
   ABORTED: { class: 'KwatchError', retryable: false },
   ALREADY_STREAMING: { class: 'KwatchError', retryable: false },
   TIMEOUT: { class: 'KwatchError', retryable: false },
+  /**
+   * A Store's index function threw (`addIndex` over the stored objects, or that index's `byIndex` / `indexValues`
+   * after it threw on a later object); the function's error is the `cause`. The same function throws again.
+   */
+  INDEX_FUNCTION_FAILED: { class: 'KwatchError', retryable: false },
   /** A shared watch's subscriber fell more than its queue bound behind: it is resynced from the store (the reason of that `RESYNC`). */
   SUBSCRIBER_OVERFLOW: { class: 'KwatchError', retryable: true },
 } as const satisfies Record<string, { class: string; retryable: boolean }>;
@@ -200,8 +210,8 @@ export class DecodeError extends KwatchError {
 }
 
 /**
- * The connection failed, was cut, stalled, closed at once, or its TLS verification failed
- * (`TLS_ERROR`, the only one not retryable).
+ * The connection failed, was cut, stalled, closed at once, brought a LIST page without progress
+ * (`NO_PROGRESS`), or its TLS verification failed (`TLS_ERROR`, the only one not retryable).
  *
  * @example
  * ```ts

@@ -151,10 +151,6 @@ describe('the error table', () => {
     expect(models.ERROR_CODES).toBe(ERROR_CODES);
   });
 
-  // Files being reworked in the same change (issue 18, phase 1) whose one-line import fix lands with that work:
-  // `import { …, KwatchError } from '@kwatch/models'` becomes `from '../internal/index.ts'`. Empty this list then.
-  const PENDING = new Set(['packages/watch-core/src/informers/informers.ts']);
-
   it('errors are imported from one place: in models its errors.ts, in watch-core internal/ (which alone reads @kwatch/models for them), above it @kwatch/watch-core', () => {
     const names = new Set([
       ...Object.keys(CLASSES),
@@ -190,11 +186,37 @@ describe('the error table', () => {
                   ? from === './errors.ts' || (where.endsWith('internal/errors.ts') && from === '@kwatch/models')
                   : /^\.\.\/internal\/index\.ts$/.test(from) || (where.endsWith('src/index.ts') && from === './internal/index.ts')
                 : from === '@kwatch/watch-core';
-          if (!allowed && !PENDING.has(where)) wrong.push(`${where}: ${imported.join(', ')} from '${from}'`);
+          if (!allowed) wrong.push(`${where}: ${imported.join(', ')} from '${from}'`);
         }
       }
     }
     expect(wrong).toEqual([]);
+  });
+
+  it.each([
+    ['NO_PROGRESS', TransportError, true],
+    ['INDEX_FUNCTION_FAILED', KwatchError, false],
+  ] as const)('%s is a %O, retryable: %s', (code, cls, retryable) => {
+    expect(ERROR_CODES[code]).toEqual({ class: cls.name, retryable });
+    const e = errorFor(code, 'm');
+    expect(e.constructor).toBe(cls);
+    expect(e).toMatchObject({ name: cls.name, code, retryable });
+  });
+
+  it('NO_PROGRESS and INDEX_FUNCTION_FAILED belong to their class only', () => {
+    const [noProgress, indexFailed] = ['NO_PROGRESS', 'INDEX_FUNCTION_FAILED'] as const;
+    expect(new TransportError(noProgress, 'm').retryable).toBe(true);
+    expect(new KwatchError(indexFailed, 'm', { cause: new Error('x') }).cause).toEqual(new Error('x'));
+    // @ts-expect-error NO_PROGRESS is a TransportError code
+    expect(() => new KwatchError(noProgress, 'm')).toThrow(
+      new TypeError('KwatchError cannot be built with code NO_PROGRESS: ERROR_CODES gives NO_PROGRESS to TransportError'),
+    );
+    // @ts-expect-error INDEX_FUNCTION_FAILED is a KwatchError code
+    expect(() => new TransportError(indexFailed, 'm')).toThrow(
+      new TypeError(
+        'TransportError cannot be built with code INDEX_FUNCTION_FAILED: ERROR_CODES gives INDEX_FUNCTION_FAILED to KwatchError',
+      ),
+    );
   });
 
   it('a retryable flag cannot be set case by case any more', () => {

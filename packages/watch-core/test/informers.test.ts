@@ -235,7 +235,7 @@ describe('InformerFactory (simulated server)', () => {
     informers.stop();
   });
 
-  it('a throwing index function is contained: its index reports INVALID_OPTION, the others keep working (18.8a)', async () => {
+  it('a throwing index function is contained: its index reports INDEX_FUNCTION_FAILED, the others keep working (18.8a)', async () => {
     const { informers, sim } = setup();
     const bad = informers.store(ConfigMap, { namespace: 'ns' });
     const good = informers.store(ConfigMap, { namespace: 'ns' });
@@ -247,8 +247,14 @@ describe('InformerFactory (simulated server)', () => {
     sim.create('configmaps', { metadata: { name: 'c', namespace: 'ns' } });
     sim.update('configmaps', 'ns/b', { data: { v: '3' } });
     await settle();
-    expect(() => bad.byIndex('broken', 'anything')).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
-    expect(() => bad.indexValues('broken')).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    const failed = expect.objectContaining({
+      name: 'KwatchError',
+      code: 'INDEX_FUNCTION_FAILED',
+      retryable: false,
+      cause: expect.any(TypeError), // the function's own error
+    });
+    expect(() => bad.byIndex('broken', 'anything')).toThrow(failed);
+    expect(() => bad.indexValues('broken')).toThrow(failed);
     await expect(good.synced()).resolves.toBeUndefined();
     expect(good.byIndex('byV', '3').map((c) => c.metadata?.name)).toEqual(['b']);
     expect(s.lines.slice(-2)).toEqual(['ADDED c', 'MODIFIED b']);

@@ -532,8 +532,10 @@ describe('LIST pages must bring progress', () => {
       kind: 'backoff',
       next: { kind: 'list', continueToken: undefined, free: false, sync: { stalled: true, unpaginated: true } },
     });
-    expect(hooks.errors.map((e) => e.code)).toEqual(['NETWORK_ERROR']);
-    expect(hooks.errors[0]?.message).toMatch(/repeated the continue token of an earlier page.*no progress/);
+    expect(hooks.errors.map((e) => e.code)).toEqual(['NO_PROGRESS']);
+    expect(hooks.errors[0]).toBeInstanceOf(TransportError);
+    expect(hooks.errors[0]?.retryable).toBe(true);
+    expect(hooks.errors[0]?.message).toMatch(/repeated the continue token of an earlier page/);
     expect(memory.lastError).toBe(hooks.errors[0]);
     expect(memory.pacer.consecutiveFailures).toBe(1);
     const rest = await runUntil(machine, memory, clock, first.state, (s) => s.kind === 'watch');
@@ -551,7 +553,10 @@ describe('LIST pages must bring progress', () => {
     const { items, state } = await runUntil(machine, memory, clock, { kind: 'start' }, (s) => s.kind === 'backoff');
     expect(items).toEqual(['ADDED a*', 'ADDED b*']);
     expect(state).toMatchObject({ kind: 'backoff', next: { kind: 'list', sync: { unpaginated: true } } });
-    expect(hooks.errors[0]?.message).toMatch(/brought no object not listed before.*no progress/);
+    expect(hooks.errors[0]).toMatchObject({
+      code: 'NO_PROGRESS',
+      message: expect.stringMatching(/brought no object not listed before/),
+    });
     expect(memory.pacer.consecutiveFailures).toBe(1);
   });
 
@@ -584,7 +589,10 @@ describe('LIST pages must bring progress', () => {
     expect(items).toEqual(['ADDED a*', 'ADDED b*']);
     expect(body.closed).toBe(true);
     expect(state).toMatchObject({ kind: 'backoff', next: { kind: 'list', sync: { viaList: true, stalled: true } } });
-    expect(hooks.errors[0]?.message).toMatch(/initial events .* repeated an object/);
+    expect(hooks.errors[0]).toMatchObject({
+      code: 'NO_PROGRESS',
+      message: expect.stringMatching(/initial events .* repeated an object/),
+    });
     expect(memory.pacer.consecutiveFailures).toBe(1);
   });
 

@@ -4,9 +4,9 @@ import { KwatchError } from '../internal/index.ts';
 /**
  * An index function: the values an object is found under (none, one or several), as client-go's
  * `IndexFunc`. It must be pure and must not throw: one that throws on an object already stored makes
- * `addIndex` throw `INVALID_OPTION`; one that throws on an object stored later breaks its own index only
- * (its `byIndex` / `indexValues` throw `INVALID_OPTION` with the function's error as `cause`), never the
- * store, the other indexes or the watch feeding them.
+ * `addIndex` throw `INDEX_FUNCTION_FAILED`; one that throws on an object stored later breaks its own index
+ * only (its `byIndex` / `indexValues` throw `INDEX_FUNCTION_FAILED`), never the store, the other indexes or
+ * the watch feeding them. Either way the function's error is the `cause`.
  *
  * @example
  * ```ts
@@ -89,7 +89,7 @@ export class Indexes<S> {
       values = [...new Set(index.fn(object))];
     } catch (cause) {
       index.broken = new KwatchError(
-        'INVALID_OPTION',
+        'INDEX_FUNCTION_FAILED',
         `The index function of ${JSON.stringify(index.name)} threw on ${key}: ${(cause as Error)?.message ?? String(cause)}`,
         { cause },
       );

@@ -146,7 +146,7 @@ const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
  * server answered, with nothing to go on. (A code of its own, NO_PROGRESS, is proposed; until then this one.)
  */
 function noProgress(message: string): TransportError {
-  return new TransportError('NETWORK_ERROR', `${message} (no progress)`);
+  return new TransportError('NO_PROGRESS', message);
 }
 const unchanged = undefined;
 
