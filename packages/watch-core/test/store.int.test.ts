@@ -52,11 +52,11 @@ describe('Store and helpers on the real control plane', () => {
 
   it('waitUntil resolves on the first match, existing or future, and times out with TIMEOUT', async () => {
     const ns = await freshNamespace('wait');
-    const waiting = waitUntil(ConfigMap, (c) => c.data?.ready === 'yes', { namespace: ns, kubeConfig, timeout: 15_000 });
+    const waiting = waitUntil(ConfigMap, (c) => c.data?.ready === 'yes', { namespace: ns, kubeConfig, timeoutMs: 15_000 });
     await createConfigMaps(ns, ['x'], { ready: 'no' });
     await createConfigMaps(ns, ['y'], { ready: 'yes' });
     expect((await waiting).metadata?.name).toBe('y');
-    await expect(waitUntil(ConfigMap, () => false, { namespace: ns, kubeConfig, timeout: 300 })).rejects.toMatchObject({
+    await expect(waitUntil(ConfigMap, () => false, { namespace: ns, kubeConfig, timeoutMs: 300 })).rejects.toMatchObject({
       code: 'TIMEOUT',
     });
   });
