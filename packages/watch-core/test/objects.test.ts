@@ -37,3 +37,22 @@ describe('tombstoneOf', () => {
     });
   });
 });
+
+describe('changeBetween (identities) and the key function', () => {
+  it('decides as changeOf does, from identities alone; undefined is "nothing held" or "nothing exists"', () => {
+    expect(changeBetween(undefined, undefined)).toBe('none');
+    expect(changeBetween(undefined, { uid: 'u1', resourceVersion: '1' })).toBe('added');
+    expect(changeBetween({ uid: 'u1', resourceVersion: '1' }, undefined)).toBe('deleted');
+    expect(changeBetween({ uid: 'u1', resourceVersion: '1' }, { uid: 'u1', resourceVersion: '1' })).toBe('none');
+    expect(changeBetween({ uid: 'u1', resourceVersion: '1' }, { uid: 'u1', resourceVersion: '2' })).toBe('modified');
+    expect(changeBetween({ uid: 'u1', resourceVersion: '1' }, { uid: 'u2', resourceVersion: '1' })).toBe('recreated');
+    expect(changeBetween({ uid: 'u1' }, { uid: 'u1' })).toBe('modified'); // no known version: not provably the same
+  });
+
+  it('keyOf and splitKey round-trip, names with a slash included', () => {
+    for (const meta of [{ namespace: 'ns', name: 'a' }, { name: 'node-1' }, { namespace: 'ns', name: 'a/b' }]) {
+      const { namespace, name } = splitKey(keyOf(meta));
+      expect({ namespace, name }).toEqual({ namespace: meta.namespace, name: meta.name });
+    }
+  });
+});

@@ -10,7 +10,6 @@ import {
   type KwatchError,
   keyOf,
   sleep,
-  splitKey,
   TransportError,
   tombstoneEvent,
   tombstoneOf,
@@ -143,7 +142,7 @@ const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
 /**
  * The error of a LIST page or WatchList initial event that brought no progress (a repeated continue token, a
  * page without a new object, an object streamed twice): a retryable TransportError, like EARLY_CLOSE — the
- * server answered, with nothing to go on. (A code of its own, NO_PROGRESS, is proposed; until then this one.)
+ * server answered, with nothing to go on (code NO_PROGRESS).
  */
 function noProgress(message: string): TransportError {
   return new TransportError('NO_PROGRESS', message);
