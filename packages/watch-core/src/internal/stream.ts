@@ -27,6 +27,8 @@ export interface LiveStreamSource<T, R = T> {
 
 type Waiter<T> = { resolve: (r: IteratorResult<T, void>) => void; reject: (err: unknown) => void };
 const DONE: IteratorReturnResult<void> = Object.freeze({ done: true, value: undefined });
+/** "The buffer has nothing to hand out" (no wrapper object per item on the hot path). */
+const NONE: unique symbol = Symbol('none');
 
 /**
  * An async iterator that cannot hang its consumer or leak its producer, whatever the consumer does:
@@ -79,7 +81,7 @@ export class LiveStream<T, R = T> implements AsyncGenerator<T, void, undefined>,
       // Fast path: an item already produced is handed out without another await.
       try {
         const item = this.#fromBuffer();
-        if (item !== undefined) return Promise.resolve({ done: false, value: item.value });
+        if (item !== NONE) return Promise.resolve({ done: false, value: item });
       } catch (err) {
         void this.#end();
         return Promise.reject(err);
@@ -109,17 +111,17 @@ export class LiveStream<T, R = T> implements AsyncGenerator<T, void, undefined>,
     await this.return();
   }
 
-  /** The next deliverable item of the buffer (taken), or undefined when it has none. Throws what `take` throws. */
-  #fromBuffer(): { value: T } | undefined {
+  /** The next deliverable item of the buffer (taken), or NONE when it has none. Throws what `take` throws. */
+  #fromBuffer(): T | typeof NONE {
     const take = this.#source.take;
     while (this.#at < this.#buffer.length) {
       const raw = this.#buffer[this.#at] as R;
       this.#at += 1;
       const value = take ? take(raw) : (raw as unknown as T);
-      if (value !== undefined) return { value };
-      if (this.#ended) return undefined;
+      if (value !== undefined) return value;
+      if (this.#ended) return NONE;
     }
-    return undefined;
+    return NONE;
   }
 
   /** Serves the waiting consumers in order, pulling the producer as needed; one at a time. */
@@ -128,8 +130,8 @@ export class LiveStream<T, R = T> implements AsyncGenerator<T, void, undefined>,
     try {
       while (this.#waiting.length > 0 && !this.#ended) {
         const item = this.#fromBuffer();
-        if (item !== undefined) {
-          this.#waiting.shift()?.resolve({ done: false, value: item.value });
+        if (item !== NONE) {
+          this.#waiting.shift()?.resolve({ done: false, value: item });
           continue;
         }
         if (this.#ended) return;
