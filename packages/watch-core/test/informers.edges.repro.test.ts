@@ -46,8 +46,9 @@ describe('bugs found by the informer edges property', () => {
   // committed): a resync that finds an object recreated (new uid) gives store.events() DELETED then ADDED, both queued
   // as if the iteration still held the old object after the DELETED. When the iteration then falls behind its queue
   // bound, its catch-up compares the store with the old object again: DELETED a second time (a was not held), then
-  // ADDED. Property counterexample (seed 182025): burst a, b; compact; events({ bufferSize: 2 }); recreate a;
-  // pull; advance 1 s; burst a, c; … → `e2(ns,q2): DELETED ns/a 001@2, which it does not hold`.
+  // ADDED. Property counterexample (seed 3, put back: run 8, shrunk to 15 actions): burst a, b; closeAtOnce with the
+  // watches closed; recreate a; compact; events({ bufferSize: 2 }) pulled once; advance 3 s (the resync: it takes
+  // DELETED a); burst a, c; … → `e3(all,q2): DELETED ns/a 001@2, which it does not hold`.
   it('Store: after a resync reported a recreate as DELETED then ADDED, an overflow catch-up does not DELETE it again', async () => {
     const store = new Store<ConfigMap>();
     store.apply(new WatchEvent('ADDED', configMap('a', 'uid-1', 2)));
