@@ -271,14 +271,21 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
     return new LiveStream<Item<T>, Entry<T>>({
       batches: true,
       signal,
-      async *start(live) {
-        if (resumer) await resumer.load();
-        session = self[openSession]({ ...rest, signal: live });
-        try {
-          yield* session.batches;
-        } finally {
-          await resumer?.finish();
+      start(live) {
+        if (!resumer) {
+          // The session's batches themselves: no generator in between on the hot path.
+          session = self[openSession]({ ...rest, signal: live });
+          return session.batches;
         }
+        return (async function* () {
+          await resumer.load();
+          session = self[openSession]({ ...rest, signal: live });
+          try {
+            yield* session.batches;
+          } finally {
+            await resumer.finish();
+          }
+        })();
       },
       // Taken (committed) when handed out: an entry produced after the consumer left is never taken.
       take(entry) {
