@@ -87,14 +87,23 @@ export class KnownObjects {
     this.#set(key, type === 'DELETED' ? undefined : { uid: meta?.uid, resourceVersion: meta?.resourceVersion });
   }
 
+  /** How many distinct keys the relist being compared has listed so far (a LIST page must add one). */
+  get listedKeys(): number {
+    return this.#seen?.size ?? 0;
+  }
+
+  /** Whether the relist being compared has listed `key` already (WatchList initial events must not repeat one). */
+  hasListed(key: string): boolean {
+    return this.#seen?.has(key) ?? false;
+  }
+
   /** Starts comparing a relist. */
   beginRelist(): void {
     this.#seen = new Set();
   }
 
   /** One listed object: the events (zero to two) that bring the consumer up to date. */
-  listed(object: object, meta: Meta | undefined): Diff[] {
-    const key = keyOf(meta);
+  listed(object: object, meta: Meta | undefined, key: string = keyOf(meta)): Diff[] {
     this.#seen?.add(key);
     const prev = this.#get(key);
     const next = { uid: meta?.uid, resourceVersion: meta?.resourceVersion };

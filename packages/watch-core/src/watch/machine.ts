@@ -92,8 +92,6 @@ interface Sync extends ListPace {
   readonly viaList: boolean;
   stalled: boolean;
   objects: number;
-  /** The keys of the objects this attempt listed (or streamed as initial events): a page must add one. */
-  readonly keys: Set<string>;
   /** The continue tokens this attempt was given: a page must not repeat one. */
   readonly tokens: Set<string>;
 }
@@ -238,7 +236,6 @@ export class Machine<T> {
       stalled: pace.stalled,
       unpaginated: pace.unpaginated,
       objects: 0,
-      keys: new Set(),
       tokens: new Set(),
     };
     return byList ? { kind: 'list', sync, continueToken: undefined, free: false } : { kind: 'connect', rv: fromRv, sync };
@@ -274,19 +271,18 @@ export class Machine<T> {
     const entries: Entry<T>[] = [];
     const { info } = this.#c.target;
     const items = page.items ?? [];
-    const listedBefore = sync.keys.size;
+    const listedBefore = this.#m.known.listedKeys; // the known objects' relist counts distinct keys
     for (const raw of items) {
       // List items come without apiVersion and kind; make them look like watched objects.
       raw.apiVersion ??= info.apiVersion;
       raw.kind ??= info.kind;
       sync.objects += 1;
       const meta = raw.metadata as ObjectMeta | undefined;
-      sync.keys.add(keyOf(meta));
       this.#pushDiffs(entries, this.#m.known.listed(raw, meta), sync);
     }
     const token = page.metadata?.continue;
     if (token) {
-      const added = sync.keys.size - listedBefore;
+      const added = this.#m.known.listedKeys - listedBefore;
       const repeated = sync.tokens.has(token);
       sync.tokens.add(token);
       if (repeated || added === 0) return this.#stalled(state, entries, repeated);
@@ -419,15 +415,14 @@ export class Machine<T> {
         state.got += 1;
         if (state.sync && type === 'ADDED') {
           const { sync } = state;
-          const before = sync.keys.size;
-          sync.keys.add(keyOf(meta));
-          if (sync.keys.size === before) {
+          const key = keyOf(meta);
+          if (this.#m.known.hasListed(key)) {
             // Each object comes once in the initial events: a repeat is a server going round in circles.
             sync.stalled = true;
             throw noProgress(`The initial events of ${this.#path} repeated an object; listing instead`);
           }
           sync.objects += 1;
-          this.#pushDiffs(entries, this.#m.known.listed(object, meta), sync);
+          this.#pushDiffs(entries, this.#m.known.listed(object, meta, key), sync);
           return;
         }
         this.#m.pacer.progress();
