@@ -111,6 +111,62 @@ describe('stream({ resume })', () => {
   });
 });
 
+describe('stream({ resume }) against a store that hangs', () => {
+  it('a save that never settles ends the stream with TIMEOUT after 5 s instead of hanging break; nothing is lost', async () => {
+    const sim = server();
+    const clock = new ManualClock();
+    const saves: string[] = [];
+    let hang = false;
+    const store: ResumeStore = {
+      load: async () => saves.at(-1),
+      save: (rv) => (hang ? new Promise<void>(() => {}) : Promise.resolve(void saves.push(rv))),
+    };
+    const w = new Watcher(ConfigMap, { namespace: 'ns', transport: sim, clock });
+    const it = w.stream({ resume: store, markers: true })[Symbol.asyncIterator]();
+    const first: string[] = [];
+    for (;;) {
+      const r = await it.next();
+      if (r.done) break;
+      first.push(r.value.type);
+      if (r.value.type === 'SYNCED') break;
+    }
+    await clock.advanceAsync(1000); // the periodic save of the synced position
+    expect(saves.length).toBe(1);
+    hang = true;
+    sim.create('configmaps', { metadata: { name: 'c', namespace: 'ns' } });
+    const c = it.next();
+    expect(await clock.runUntilSettled(c, 10_000)).toBe(true);
+    expect((await c).value).toMatchObject({ type: 'ADDED', object: { metadata: { name: 'c' } } });
+    await clock.advanceAsync(1000); // a save of c's position starts, and hangs
+    const returned = it.return?.(undefined).then(
+      () => 'done',
+      (e: { code?: string }) => e.code,
+    ) as Promise<string>;
+    expect(await clock.runUntilSettled(returned, 4000)).toBe(false); // still waiting for the store
+    expect(await clock.runUntilSettled(returned, 2000)).toBe(true);
+    expect(await returned).toBe('TIMEOUT');
+    // The position saved before stands: a new watcher replays from it, so c comes again — nothing lost.
+    hang = false;
+    const again = new Watcher(ConfigMap, { namespace: 'ns', transport: sim, clock }).stream({ resume: store });
+    const next = again.next();
+    expect(await clock.runUntilSettled(next, 10_000)).toBe(true);
+    expect((await next).value).toMatchObject({ type: 'ADDED', object: { metadata: { name: 'c' } } });
+    await again.return(undefined);
+  });
+
+  it('a load that never settles: return() while the first next() is pending settles both at once', async () => {
+    const w = new Watcher(ConfigMap, { namespace: 'ns', transport: server() });
+    const s = w.stream({ resume: { load: () => new Promise(() => {}), save: async () => {} } });
+    const pending = s.next();
+    await turn();
+    const both = Promise.all([s.return(undefined), pending]);
+    const settled = await Promise.race([both.then(() => true), new Promise((r) => setTimeout(() => r(false), 200))]);
+    expect(settled).toBe(true);
+    expect(await pending).toEqual({ done: true, value: undefined });
+    expect(w.isRunning()).toBe(false);
+  });
+});
+
 describe('fileResume', () => {
   it('missing or empty: none; saves atomically (no temporary file left), loads what was saved', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kw-resume-'));

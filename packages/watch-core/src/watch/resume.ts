@@ -15,6 +15,16 @@ import type { ResumeStore, StreamOptions } from './options.ts';
  */
 export const RESUME_SAVE_INTERVAL_MS = 1000;
 
+/**
+ * How long a stream that ends waits for its resume store's saves (the one in flight and the last), in ms. A store
+ * that hangs longer does not hang the consumer's `break` or `return()`: the stream ends with `TIMEOUT`, and the
+ * position saved last stands (older: a restart replays from there, nothing is lost).
+ */
+const RESUME_END_WAIT_MS = 5000;
+
+/** What a load() raced against the consumer leaving gives when the consumer left first. */
+const LEFT: unique symbol = Symbol('left');
+
 /** What resuming needs of a watcher. */
 interface Resumable {
   currentResourceVersion(): string | undefined;
@@ -48,10 +58,22 @@ export class Resumer {
     this.#clock = clock;
   }
 
-  /** Before the first request: the saved position, unless the watcher already has one (it streamed in this process). */
-  async load(): Promise<void> {
+  /**
+   * Before the first request: the saved position, unless the watcher already has one (it streamed in this process).
+   * False when `signal` aborted first (the consumer left while the store was loading: a hanging load() keeps no one).
+   */
+  async load(signal: AbortSignal): Promise<boolean> {
     if (this.#watcher.currentResourceVersion() === undefined) {
-      const loaded = await this.#store.load();
+      let onAbort: (() => void) | undefined;
+      const left = new Promise<typeof LEFT>((resolve) => {
+        onAbort = () => resolve(LEFT);
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      });
+      const loaded = await Promise.race([this.#store.load(), left]).finally(() => {
+        if (onAbort) signal.removeEventListener('abort', onAbort);
+      });
+      if (loaded === LEFT) return false;
       if (loaded) this.#watcher.updateResourceVersion(loaded);
     }
     this.#saved = this.#watcher.currentResourceVersion();
@@ -61,6 +83,7 @@ export class Resumer {
       this.#timer = this.#clock.setTimeout(tick, RESUME_SAVE_INTERVAL_MS);
     };
     this.#timer = this.#clock.setTimeout(tick, RESUME_SAVE_INTERVAL_MS);
+    return true;
   }
 
   /** Before an item is taken: a failed save ends the stream here, so the item stays untaken (delivered again). */
@@ -73,12 +96,29 @@ export class Resumer {
     if (this.#clock.now() - this.#lastSaveAt >= RESUME_SAVE_INTERVAL_MS) this.#save();
   }
 
-  /** When the stream ends, however: saves what was taken last; throws a save's failure (also on `break`). */
+  /**
+   * When the stream ends, however: saves what was taken last; throws a save's failure (also on `break`), or `TIMEOUT`
+   * when the saves take longer than {@link RESUME_END_WAIT_MS}.
+   */
   async finish(): Promise<void> {
     this.#clock.clearTimeout(this.#timer);
-    await this.#saving;
-    this.#save();
-    await this.#saving;
+    const saved = (async () => {
+      await this.#saving;
+      this.#save();
+      await this.#saving;
+    })();
+    let timer: unknown;
+    const late = new Promise<boolean>((resolve) => {
+      timer = this.#clock.setTimeout(() => resolve(true), RESUME_END_WAIT_MS);
+    });
+    const timedOut = await Promise.race([saved.then(() => false), late]);
+    this.#clock.clearTimeout(timer);
+    if (timedOut) {
+      throw new KwatchError(
+        'TIMEOUT',
+        `The resume store's save() did not settle within ${RESUME_END_WAIT_MS} ms; the stream ended without it (the position saved before stands: a restart replays from there)`,
+      );
+    }
     if (this.#failure) throw this.#failure.error;
   }
 

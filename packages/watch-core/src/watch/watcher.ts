@@ -278,7 +278,7 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
           return session.batches;
         }
         return (async function* () {
-          await resumer.load();
+          if (!(await resumer.load(live))) return; // the consumer left while the store was loading
           session = self[openSession]({ ...rest, signal: live });
           try {
             yield* session.batches;
