@@ -21,6 +21,7 @@ import {
   Watcher,
   type WatchTransport,
 } from '../src/index.ts';
+import { maxPerSecond } from './simWorld.ts';
 
 type Any = any;
 type Outcome<T> = { ok: T } | { error: unknown };
@@ -92,13 +93,6 @@ async function driveUntil(p: Promise<unknown>, clock: ManualClock, limit: number
     }
     clock.runNext();
   }
-}
-
-/** The most requests at `times` within any window of one second. */
-function maxPerSecond(times: number[]): number {
-  let max = 0;
-  for (const from of times) max = Math.max(max, times.filter((t) => t >= from && t < from + 1000).length);
-  return max;
 }
 
 /** Pulls a stream in the background, keeping what it yields and how it ended. */

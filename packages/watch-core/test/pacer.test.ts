@@ -5,13 +5,7 @@ import { ManualClock } from '@kwatch/testenv';
 import { describe, expect, it } from 'vitest';
 import { isMarker, type StreamBody, Watcher, type WatchTransport } from '../src/index.ts';
 import { PACING, Pacer } from '../src/watch/pacer.ts';
-
-/** The most of `times` (ms) within any window of one second. */
-function maxPerSecond(times: readonly number[]): number {
-  let max = 0;
-  for (const from of times) max = Math.max(max, times.filter((t) => t >= from && t < from + 1000).length);
-  return max;
-}
+import { maxPerSecond } from './simWorld.ts';
 
 describe('Pacer: the token bucket', () => {
   it('a burst of 10 at once, then one token every 200 ms', async () => {

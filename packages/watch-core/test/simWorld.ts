@@ -50,3 +50,10 @@ export async function pullMany(it: AsyncIterator<Any>, clock: ManualClock, n: nu
 /** The requests of one resource (LISTs and watches). */
 export const watchersOf = (sim: SimulatedApiServer, plural = 'configmaps') =>
   sim.requests.filter((r) => r.path.endsWith(`/${plural}`));
+
+/** The most of `times` (ms) within any window of one second: what the pacing promise bounds by 15. */
+export function maxPerSecond(times: readonly number[]): number {
+  let max = 0;
+  for (const from of times) max = Math.max(max, times.filter((t) => t >= from && t < from + 1000).length);
+  return max;
+}
