@@ -1,7 +1,6 @@
-// The options of a KubeClient: their declaration, schema, and defaults (DEFAULTS.client) applied in one place.
+// The options of a KubeClient: their declaration, rule, and defaults (DEFAULTS.client) applied in one place.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { z } from 'zod';
-import { checkOptions, DEFAULTS, optionSchemas } from '../internal/index.ts';
+import { checkOptionRule, customRule, DEFAULTS, optionalRule, optionRules, strictRule } from '../internal/index.ts';
 import type { Kubeconfig } from './kubeconfigModel.ts';
 import type { Http2Health } from './nativeHttp.ts';
 
@@ -43,20 +42,20 @@ export interface ResolvedKubeClientOptions {
   readonly health: Http2Health;
 }
 
-const { boolean, positiveMs } = optionSchemas;
+const { boolean, positiveMs } = optionRules;
 
-const KubeClientOptionsSchema = z.strictObject({
-  kubeConfig: z
-    .custom<KubeConfig | Kubeconfig>(
+const KubeClientOptionsRule = strictRule({
+  kubeConfig: optionalRule(
+    customRule(
       (v) =>
         typeof (v as KubeConfig)?.getCurrentCluster === 'function' ||
         (typeof (v as Kubeconfig)?.cluster?.server === 'string' && typeof (v as Kubeconfig)?.user === 'object'),
       'a KubeConfig from @kubernetes/client-node or a Kubeconfig from readKubeconfig()',
-    )
-    .optional(),
-  http2: boolean.optional(),
-  readIdleMs: positiveMs.optional(),
-  pingTimeoutMs: positiveMs.optional(),
+    ),
+  ),
+  http2: optionalRule(boolean),
+  readIdleMs: optionalRule(positiveMs),
+  pingTimeoutMs: optionalRule(positiveMs),
 });
 
 /**
@@ -64,7 +63,8 @@ const KubeClientOptionsSchema = z.strictObject({
  * `KwatchError` `INVALID_OPTION` naming it.
  */
 export function resolveKubeClientOptions(options: KubeClientOptions | undefined): ResolvedKubeClientOptions {
-  const o = checkOptions(KubeClientOptionsSchema, options, 'the KubeClient options');
+  checkOptionRule(KubeClientOptionsRule, options, 'the KubeClient options');
+  const o = options ?? {};
   return {
     kubeConfig: o.kubeConfig,
     http2: o.http2 ?? DEFAULTS.client.http2,

@@ -1,10 +1,19 @@
 // The options of InformerFactory, its store() and stream(), Store and store.events(): declared, checked, defaulted.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { NamespaceOption } from '@kwatch/models';
-import { z } from 'zod';
 import type { WatchTransport } from '../client/index.ts';
-import { type Clock, checkOptions, DEFAULTS, optionSchemas, systemClock } from '../internal/index.ts';
-import { type MetricsOptions, type WatcherOptions, WatcherOptionsSchema } from '../watch/index.ts';
+import {
+  type Clock,
+  checkOptionRule,
+  DEFAULTS,
+  nullableRule,
+  type OptionShape,
+  optionalRule,
+  optionRules,
+  strictRule,
+  systemClock,
+} from '../internal/index.ts';
+import { type MetricsOptions, type WatcherOptions, WatcherOptionsShape } from '../watch/index.ts';
 
 /**
  * Watcher options an `InformerFactory` applies to every watch it opens.
@@ -164,54 +173,63 @@ export interface ResolvedInformerStreamOptions extends ResolvedInformerOptions {
   readonly bufferSize: number;
 }
 
-const { string, boolean, positiveInt, nonNegativeMs, signal, function: fn } = optionSchemas;
-const { kubeConfig, transport, metrics, clock } = WatcherOptionsSchema.shape;
+const { string, boolean, positiveInt, nonNegativeMs, signal, function: fn } = optionRules;
+const opt = optionalRule;
+const { kubeConfig, transport, metrics, clock } = WatcherOptionsShape;
+// What SharedWatcherOptions leaves out is an unknown option in `watcherOptions` ("Unknown option `namespace` in
+// `watcherOptions`").
+const notShared = new Set<string>([
+  'namespace',
+  'labelSelector',
+  'fieldSelector',
+  'metadataOnly',
+  'resourceVersion',
+  'kubeConfig',
+  'transport',
+  'signal',
+  'clock',
+  'metrics',
+]);
+const sharedWatcherOptionsShape: OptionShape = Object.fromEntries(
+  Object.entries(WatcherOptionsShape).filter(([key]) => !notShared.has(key)),
+);
 
-const InformerFactoryOptionsSchema = z.strictObject({
+const InformerFactoryOptionsRule = strictRule({
   kubeConfig,
   transport,
-  graceMs: nonNegativeMs.optional(),
-  bufferSize: positiveInt.optional(),
-  // What SharedWatcherOptions leaves out is an unknown option here ("Unknown option `namespace` in `watcherOptions`").
-  watcherOptions: WatcherOptionsSchema.omit({
-    namespace: true,
-    labelSelector: true,
-    fieldSelector: true,
-    metadataOnly: true,
-    resourceVersion: true,
-    kubeConfig: true,
-    transport: true,
-    signal: true,
-    clock: true,
-    metrics: true,
-  }).optional(),
+  graceMs: opt(nonNegativeMs),
+  bufferSize: opt(positiveInt),
+  watcherOptions: opt(strictRule(sharedWatcherOptionsShape)),
   metrics,
   clock,
 });
 
-const InformerOptionsSchema = z.strictObject({
-  namespace: string.nullable().optional(),
-  labelSelector: string.optional(),
-  fieldSelector: string.optional(),
-  metadataOnly: boolean.optional(),
+const InformerOptionsShape = {
+  namespace: opt(nullableRule(string)),
+  labelSelector: opt(string),
+  fieldSelector: opt(string),
+  metadataOnly: opt(boolean),
+} as const satisfies OptionShape;
+
+const InformerOptionsRule = strictRule(InformerOptionsShape);
+
+const InformerStreamOptionsRule = strictRule({
+  ...InformerOptionsShape,
+  markers: opt(boolean),
+  signal: opt(signal),
+  bufferSize: opt(positiveInt),
 });
 
-const InformerStreamOptionsSchema = InformerOptionsSchema.extend({
-  markers: boolean.optional(),
-  signal: signal.optional(),
-  bufferSize: positiveInt.optional(),
-});
+const StoreOptionsRule = strictRule({ transform: opt(fn) });
 
-const StoreOptionsSchema = z.strictObject({ transform: fn.optional() });
-
-const StoreEventsOptionsSchema = z.strictObject({ signal: signal.optional(), bufferSize: positiveInt.optional() });
+const StoreEventsOptionsRule = strictRule({ signal: opt(signal), bufferSize: opt(positiveInt) });
 
 /**
  * Validates `new InformerFactory(options)`'s options — its `watcherOptions` included — and applies the defaults
  * (`DEFAULTS.informers`): an unknown or bad option is a `KwatchError` `INVALID_OPTION` naming it.
  */
 export function resolveInformerFactoryOptions(options: InformerFactoryOptions | undefined): ResolvedInformerFactoryOptions {
-  checkOptions(InformerFactoryOptionsSchema, options, 'the InformerFactory options');
+  checkOptionRule(InformerFactoryOptionsRule, options, 'the InformerFactory options');
   const o = options ?? {};
   return {
     kubeConfig: o.kubeConfig,
@@ -226,7 +244,7 @@ export function resolveInformerFactoryOptions(options: InformerFactoryOptions | 
 
 /** Validates the options of `informers.store(kind, options)`: what identifies its shared watch. */
 export function resolveInformerOptions<K>(options: InformerOptions<K> | undefined): ResolvedInformerOptions {
-  checkOptions(InformerOptionsSchema, options, 'the informer options');
+  checkOptionRule(InformerOptionsRule, options, 'the informer options');
   return identityOf(options ?? {});
 }
 
@@ -238,7 +256,7 @@ export function resolveInformerStreamOptions<K>(
   options: InformerStreamOptions<K> | undefined,
   factoryBufferSize: number,
 ): ResolvedInformerStreamOptions {
-  checkOptions(InformerStreamOptionsSchema, options, 'the informer stream options');
+  checkOptionRule(InformerStreamOptionsRule, options, 'the informer stream options');
   const o = options ?? {};
   return {
     ...identityOf(o),
@@ -259,7 +277,7 @@ function identityOf<K>(o: InformerOptions<K>): ResolvedInformerOptions {
 
 /** Validates `new Store(options)`'s options. */
 export function resolveStoreOptions<T, S>(options: StoreOptions<T, S> | undefined): StoreOptions<T, S> {
-  checkOptions(StoreOptionsSchema, options, 'the Store options');
+  checkOptionRule(StoreOptionsRule, options, 'the Store options');
   return { ...options };
 }
 
@@ -268,6 +286,6 @@ export function resolveStoreEventsOptions(options: StoreEventsOptions | undefine
   readonly signal: AbortSignal | undefined;
   readonly bufferSize: number;
 } {
-  checkOptions(StoreEventsOptionsSchema, options, 'the store events options');
+  checkOptionRule(StoreEventsOptionsRule, options, 'the store events options');
   return { signal: options?.signal, bufferSize: options?.bufferSize ?? DEFAULTS.storeEvents.bufferSize };
 }

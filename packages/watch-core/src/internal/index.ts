@@ -33,7 +33,22 @@ export {
   type WatchMarker,
 } from './events.ts';
 export { changeBetween, changeOf, type Identity, keyOf, splitKey, tombstoneOf } from './objects.ts';
-export { checkOptions, optionSchemas, requireOption } from './options.ts';
+export {
+  arrayRule,
+  checkOptionRule,
+  checkOptions,
+  customRule,
+  nullableRule,
+  numberRule,
+  type OptionRule,
+  type OptionShape,
+  oneOfRule,
+  optionalRule,
+  optionRules,
+  optionSchemas,
+  requireOption,
+  strictRule,
+} from './options.ts';
 export {
   asPartialObjectMetadata,
   type KindWithObjects,

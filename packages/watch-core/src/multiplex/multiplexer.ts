@@ -1,19 +1,22 @@
 // MultiplexingWatcher: one stream of several watchers' events, with restarts and an exceptionCallback.
 import { describeKind, type KubernetesKind, type WatchedObject } from '@kwatch/models';
 import PQueue from 'p-queue';
-import { z } from 'zod';
 import type { KindWithObjects, MetadataOnlyKind, PartialObjectMetadata } from '../internal/index.ts';
 import {
+  arrayRule,
   Backoff,
   type BackoffOptions,
   type Clock,
-  checkOptions,
+  checkOptionRule,
+  customRule,
   DEFAULTS,
   EventClass,
   KwatchError,
   LiveStream,
-  optionSchemas,
+  optionalRule,
+  optionRules,
   sleep,
+  strictRule,
   systemClock,
   type WatchEvent,
   type WatchEventType,
@@ -27,7 +30,7 @@ import {
   type Session,
   type StreamOptions,
   type WatcherClass as Watcher,
-  WatcherOptionsSchema,
+  WatcherOptionsShape,
 } from '../watch/index.ts';
 
 type AnyWatcher = Watcher<any, any>;
@@ -148,21 +151,21 @@ interface ResolvedMultiplexingWatcherOptions {
   readonly clock: Clock;
 }
 
-const { positiveInt, function: fn } = optionSchemas;
+const { positiveInt, function: fn } = optionRules;
 
-const MultiplexingWatcherOptionsSchema = z.strictObject({
-  watchers: z
-    .array(
-      z.custom<AnyWatcher>((v) => typeof (v as AnyWatcher | undefined)?.[openSession] === 'function', 'a Watcher'),
-      { error: 'an array of Watchers' },
-    )
-    .optional(),
-  exceptionCallback: fn.optional(),
-  connectConcurrency: positiveInt.optional(),
-  bufferSize: positiveInt.optional(),
-  restartBackoff: WatcherOptionsSchema.shape.backoff,
-  onCulled: fn.optional(),
-  clock: WatcherOptionsSchema.shape.clock,
+const MultiplexingWatcherOptionsRule = strictRule({
+  watchers: optionalRule(
+    arrayRule(
+      customRule((v) => typeof (v as AnyWatcher | undefined)?.[openSession] === 'function', 'a Watcher'),
+      'an array of Watchers',
+    ),
+  ),
+  exceptionCallback: optionalRule(fn),
+  connectConcurrency: optionalRule(positiveInt),
+  bufferSize: optionalRule(positiveInt),
+  restartBackoff: WatcherOptionsShape.backoff,
+  onCulled: optionalRule(fn),
+  clock: WatcherOptionsShape.clock,
 });
 
 /**
@@ -172,7 +175,7 @@ const MultiplexingWatcherOptionsSchema = z.strictObject({
 export function resolveMultiplexingWatcherOptions(
   options: MultiplexingWatcherOptions | undefined,
 ): ResolvedMultiplexingWatcherOptions {
-  checkOptions(MultiplexingWatcherOptionsSchema, options, 'the MultiplexingWatcher options');
+  checkOptionRule(MultiplexingWatcherOptionsRule, options, 'the MultiplexingWatcher options');
   const o = options ?? {};
   return {
     watchers: o.watchers ?? [],

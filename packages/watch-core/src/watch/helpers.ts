@@ -1,8 +1,7 @@
 // Kubereq's helpers on a Watcher: watch one object by name, wait until an object matches.
 import type { CheckWatchable, KubernetesKind, WatchedObject } from '@kwatch/models';
-import { z } from 'zod';
 import type { WatchEvent } from '../internal/index.ts';
-import { checkOptions, KwatchError, optionSchemas, requireOption } from '../internal/index.ts';
+import { checkOptionRule, KwatchError, optionalRule, optionRules, requireOption, strictRule } from '../internal/index.ts';
 import type { WatcherOptions } from './options.ts';
 import { Watcher } from './watcher.ts';
 
@@ -37,9 +36,10 @@ export type WaitUntilOptions<K> = WatcherOptions<K> & {
   readonly timeout?: number;
 };
 
-const WaitOptionsSchema = z.object({
-  timeoutMs: optionSchemas.positiveMs.optional(),
-  timeout: optionSchemas.positiveMs.optional(),
+// The watcher's options are the Watcher's to check; the stripped object has these two only.
+const WaitOptionsRule = strictRule({
+  timeoutMs: optionalRule(optionRules.positiveMs),
+  timeout: optionalRule(optionRules.positiveMs),
 });
 
 /**
@@ -58,14 +58,14 @@ export async function waitUntil<K extends KubernetesKind>(
   options: WaitUntilOptions<K> = {},
 ): Promise<WatchedObject<K>> {
   const { timeoutMs: ms, timeout: deprecated, ...watcherOptions } = options;
-  const { timeoutMs } = checkOptions(WaitOptionsSchema, { timeoutMs: ms, timeout: deprecated }, 'the waitUntil options');
+  checkOptionRule(WaitOptionsRule, { timeoutMs: ms, timeout: deprecated }, 'the waitUntil options');
   requireOption(
     deprecated === undefined || ms === undefined,
     'timeout',
     'left out when `timeoutMs` is given (it is its deprecated name)',
     deprecated,
   );
-  const timeout = timeoutMs ?? deprecated;
+  const timeout = ms ?? deprecated;
   const controller = new AbortController();
   const timer = timeout === undefined ? undefined : setTimeout(() => controller.abort(), timeout);
   const watcher = new Watcher(kind, watcherOptions);

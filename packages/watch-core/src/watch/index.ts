@@ -13,7 +13,7 @@ export {
   resolveStreamOptions,
   type StreamOptions,
   type WatcherOptions,
-  WatcherOptionsSchema,
+  WatcherOptionsShape,
 } from './options.ts';
 export { PACING, Pacer } from './pacer.ts';
 export { fileResume, RESUME_SAVE_INTERVAL_MS } from './resume.ts';

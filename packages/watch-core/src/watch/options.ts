@@ -1,9 +1,20 @@
-// The options of a Watcher and of its streams: their declarations, schemas, and defaults applied in one place.
+// The options of a Watcher and of its streams: their declarations, rules, and defaults applied in one place.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { NamespaceOption } from '@kwatch/models';
-import { z } from 'zod';
 import type { WatchTransport } from '../client/index.ts';
-import { type BackoffOptions, type Clock, checkOptions, DEFAULTS, optionSchemas } from '../internal/index.ts';
+import {
+  type BackoffOptions,
+  type Clock,
+  checkOptionRule,
+  customRule,
+  DEFAULTS,
+  numberRule,
+  type OptionShape,
+  oneOfRule,
+  optionalRule,
+  optionRules,
+  strictRule,
+} from '../internal/index.ts';
 import type { WatcherHooks } from './hooks.ts';
 import type { MetricsOptions } from './metrics.ts';
 
@@ -135,91 +146,97 @@ export interface ResumeStore {
 /** See {@link StreamOptions.connectLimiter}. It must honour `signal` (give up waiting when it aborts). */
 export type ConnectLimiter = <R>(run: () => Promise<R>, signal: AbortSignal) => Promise<R>;
 
-const { string, nonEmpty, boolean, positiveInt, positiveMs, signal, function: fn } = optionSchemas;
-
-// Typed by MetricsOptions: the Meter it holds is not a name other files can use.
-const MetricsOptionsSchema: z.ZodType<{ meter: MetricsOptions['meter']; namespaceLabel?: boolean | undefined }> = z.strictObject({
-  meter: z.custom<MetricsOptions['meter']>(
-    (v) => typeof (v as MetricsOptions['meter'])?.createCounter === 'function',
-    'an OpenTelemetry Meter',
-  ),
-  namespaceLabel: boolean.optional(),
-});
+const { string, nonEmpty, boolean, positiveInt, positiveMs, signal, function: fn } = optionRules;
+const opt = optionalRule;
 
 /**
- * The schema of {@link WatcherOptions}: also what the constructors built on watchers check theirs against
+ * The rules of {@link WatcherOptions}' keys: also what the constructors built on watchers check theirs against
  * (`InformerFactory`'s `watcherOptions`, `MultiplexingWatcher`'s `restartBackoff`).
  */
-export const WatcherOptionsSchema = z.strictObject({
-  namespace: string.optional(),
-  labelSelector: string.optional(),
-  fieldSelector: string.optional(),
-  resourceVersion: nonEmpty.optional(),
-  timeoutSeconds: z
-    .custom<number | null>(
+export const WatcherOptionsShape = {
+  namespace: opt(string),
+  labelSelector: opt(string),
+  fieldSelector: opt(string),
+  resourceVersion: opt(nonEmpty),
+  timeoutSeconds: opt(
+    customRule(
       (v) => v === null || (typeof v === 'number' && Number.isInteger(v) && v >= 0),
       'a positive integer, or 0 or null for no timeout',
-    )
-    .optional(),
-  allowWatchBookmarks: boolean.optional(),
-  kubeConfig: z
-    .custom<KubeConfig>(
+    ),
+  ),
+  allowWatchBookmarks: opt(boolean),
+  kubeConfig: opt(
+    customRule(
       (v) =>
         typeof (v as KubeConfig)?.applySecurityAuthentication === 'function' &&
         typeof (v as KubeConfig)?.getCurrentCluster === 'function',
       'a KubeConfig from @kubernetes/client-node',
-    )
-    .optional(),
-  http2: boolean.optional(),
-  signal: signal.optional(),
-  inactivityTimeoutMs: positiveMs.optional(),
-  backoff: z
-    .strictObject({
-      initialMs: positiveMs.optional(),
-      maxMs: positiveMs.optional(),
-      factor: z.number({ error: 'a number >= 1' }).min(1, { error: 'a number >= 1' }).optional(),
-      resetAfterMs: positiveMs.optional(),
-    })
-    .optional(),
-  maxConsecutiveErrors: z.number({ error: 'a positive number' }).positive({ error: 'a positive number' }).optional(),
-  maxLineBytes: positiveInt.optional(),
-  pageSize: positiveInt.optional(),
-  watchList: z.union([z.literal('auto'), z.boolean()], { error: "'auto', true or false" }).optional(),
-  metadataOnly: boolean.optional(),
-  hooks: z
-    .strictObject(
-      Object.fromEntries(['connected', 'reconnecting', 'relisted', 'bookmark', 'error'].map((name) => [name, fn.optional()])),
-    )
-    .optional(),
-  metrics: MetricsOptionsSchema.optional(),
-  transport: z
-    .custom<WatchTransport>((v) => typeof (v as WatchTransport)?.openStream === 'function', 'a WatchTransport')
-    .optional(),
-  clock: z.custom<Clock>((v) => typeof (v as Clock)?.setTimeout === 'function', 'a Clock').optional(),
-});
+    ),
+  ),
+  http2: opt(boolean),
+  signal: opt(signal),
+  inactivityTimeoutMs: opt(positiveMs),
+  backoff: opt(
+    strictRule({
+      initialMs: opt(positiveMs),
+      maxMs: opt(positiveMs),
+      factor: opt(
+        numberRule(
+          (v) => v >= 1,
+          (z) => z.number({ error: 'a number >= 1' }).min(1, { error: 'a number >= 1' }),
+        ),
+      ),
+      resetAfterMs: opt(positiveMs),
+    }),
+  ),
+  maxConsecutiveErrors: opt(
+    numberRule(
+      (v) => v > 0,
+      (z) => z.number({ error: 'a positive number' }).positive({ error: 'a positive number' }),
+    ),
+  ),
+  maxLineBytes: opt(positiveInt),
+  pageSize: opt(positiveInt),
+  watchList: opt(oneOfRule(['auto'], true, "'auto', true or false")),
+  metadataOnly: opt(boolean),
+  hooks: opt(
+    strictRule(Object.fromEntries(['connected', 'reconnecting', 'relisted', 'bookmark', 'error'].map((name) => [name, opt(fn)]))),
+  ),
+  // Typed by MetricsOptions: the Meter it holds is not a name other files can use.
+  metrics: opt(
+    strictRule({
+      meter: customRule((v) => typeof (v as MetricsOptions['meter'])?.createCounter === 'function', 'an OpenTelemetry Meter'),
+      namespaceLabel: opt(boolean),
+    }),
+  ),
+  transport: opt(customRule((v) => typeof (v as WatchTransport)?.openStream === 'function', 'a WatchTransport')),
+  clock: opt(customRule((v) => typeof (v as Clock)?.setTimeout === 'function', 'a Clock')),
+} as const satisfies OptionShape;
 
-const StreamOptionsSchema = z.strictObject({
-  manageResourceVersion: boolean.optional(),
-  quitOnTimeout: boolean.optional(),
-  signal: signal.optional(),
-  markers: boolean.optional(),
-  connectLimiter: fn.optional(),
-  resume: z
-    .custom<ResumeStore>(
+const WatcherOptionsRule = strictRule(WatcherOptionsShape);
+
+const StreamOptionsRule = strictRule({
+  manageResourceVersion: opt(boolean),
+  quitOnTimeout: opt(boolean),
+  signal: opt(signal),
+  markers: opt(boolean),
+  connectLimiter: opt(fn),
+  resume: opt(
+    customRule(
       (v) => typeof (v as ResumeStore)?.load === 'function' && typeof (v as ResumeStore)?.save === 'function',
       'an object with load() and save()',
-    )
-    .optional(),
+    ),
+  ),
 });
 
 /** Validates watcher options; a bad value is a `KwatchError` `INVALID_OPTION` naming it. */
 function checkWatcherOptions(options: unknown): void {
-  checkOptions(WatcherOptionsSchema, options, 'the watcher options');
+  checkOptionRule(WatcherOptionsRule, options, 'the watcher options');
 }
 
 /** Validates stream options. */
 function checkStreamOptions(options: unknown): void {
-  checkOptions(StreamOptionsSchema, options, 'the stream options');
+  checkOptionRule(StreamOptionsRule, options, 'the stream options');
 }
 
 /** Watcher options with every default applied. */
