@@ -1,23 +1,45 @@
 // Custom resources as kinds: defineResource() from a description, resourceFromCRD() from a CRD.
 import { createRequire } from 'node:module';
-import { type ZodType, z } from 'zod';
+import type { ZodType, z } from 'zod';
 import { makeDescriptor, type ResourceDescriptor } from './descriptor.ts';
 import { KwatchError } from './errors.ts';
 import type { KubernetesObject } from './object.ts';
+import { lazySchema } from './zod.ts';
 
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DefinitionSchema = z.object({
-  group: z.string().regex(dnsSubdomain, "a DNS subdomain such as 'stable.example.com'").or(z.literal('')),
-  version: z.string().regex(/^[a-z0-9]+$/, "a version such as 'v1' or 'v1beta1'"),
-  kind: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, "a kind in PascalCase such as 'CronTab'"),
-  plural: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "a lowercase resource name such as 'crontabs'"),
-  namespaced: z.boolean({ error: 'true or false' }),
-  listKind: z
-    .string()
-    .regex(/^[A-Z][A-Za-z0-9]*$/, "a kind in PascalCase such as 'CronTabList'")
-    .optional(),
-  schema: z.custom<ZodType>((v) => v === undefined || v instanceof z.ZodType, 'a zod schema').optional(),
-});
+const versionName = /^[a-z0-9]+$/;
+const pascalCase = /^[A-Z][A-Za-z0-9]*$/;
+const resourceName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** The zod schema of a definition: built (zod loaded) only to word what is wrong with one, or to check a `schema`. */
+const DefinitionSchema = lazySchema((z) =>
+  z.object({
+    group: z.string().regex(dnsSubdomain, "a DNS subdomain such as 'stable.example.com'").or(z.literal('')),
+    version: z.string().regex(versionName, "a version such as 'v1' or 'v1beta1'"),
+    kind: z.string().regex(pascalCase, "a kind in PascalCase such as 'CronTab'"),
+    plural: z.string().regex(resourceName, "a lowercase resource name such as 'crontabs'"),
+    namespaced: z.boolean({ error: 'true or false' }),
+    listKind: z.string().regex(pascalCase, "a kind in PascalCase such as 'CronTabList'").optional(),
+    schema: z.custom<ZodType>((v) => v === undefined || v instanceof z.ZodType, 'a zod schema').optional(),
+  }),
+);
+
+const matches = (v: unknown, pattern: RegExp): boolean => typeof v === 'string' && pattern.test(v);
+
+/** True only for a definition {@link DefinitionSchema} accepts and that has no `schema` (checked without zod). */
+function plainlyValid(d: unknown): boolean {
+  if (typeof d !== 'object' || d === null || Array.isArray(d)) return false;
+  const { group, version, kind, plural, namespaced, listKind, schema } = d as Record<string, unknown>;
+  return (
+    (group === '' || matches(group, dnsSubdomain)) &&
+    matches(version, versionName) &&
+    matches(kind, pascalCase) &&
+    matches(plural, resourceName) &&
+    typeof namespaced === 'boolean' &&
+    (listKind === undefined || matches(listKind, pascalCase)) &&
+    schema === undefined
+  );
+}
 
 /** What {@link defineResource} takes. */
 export interface ResourceDefinition<G extends string, V extends string, K extends string, NS extends boolean, S> {
@@ -64,9 +86,11 @@ export function defineResource<
   const NS extends boolean,
   S extends ZodType = ZodType<KubernetesObject>,
 >(definition: ResourceDefinition<G, V, K, NS, S>): ResourceDescriptor<z.output<S>, G extends '' ? V : `${G}/${V}`, K, NS> {
-  const parsed = DefinitionSchema.safeParse(definition);
-  if (!parsed.success) throw invalid('INVALID_RESOURCE', parsed.error, 'resource definition');
-  const d = parsed.data;
+  if (!plainlyValid(definition)) {
+    const parsed = DefinitionSchema.safeParse(definition);
+    if (!parsed.success) throw invalid('INVALID_RESOURCE', parsed.error, 'resource definition');
+  }
+  const d = definition;
   const apiVersion = (d.group === '' ? d.version : `${d.group}/${d.version}`) as G extends '' ? V : `${G}/${V}`;
   return makeDescriptor(
     {
@@ -84,22 +108,24 @@ export function defineResource<
   );
 }
 
-const CrdSchema = z.looseObject({
-  apiVersion: z.literal('apiextensions.k8s.io/v1', { error: "'apiextensions.k8s.io/v1' (v1beta1 CRDs are not supported)" }),
-  kind: z.literal('CustomResourceDefinition', { error: "'CustomResourceDefinition'" }),
-  spec: z.looseObject({
-    group: z.string({ error: 'a string' }),
-    names: z.looseObject({
-      kind: z.string({ error: 'a string' }),
-      plural: z.string({ error: 'a string' }),
-      listKind: z.string().optional(),
+const CrdSchema = lazySchema((z) =>
+  z.looseObject({
+    apiVersion: z.literal('apiextensions.k8s.io/v1', { error: "'apiextensions.k8s.io/v1' (v1beta1 CRDs are not supported)" }),
+    kind: z.literal('CustomResourceDefinition', { error: "'CustomResourceDefinition'" }),
+    spec: z.looseObject({
+      group: z.string({ error: 'a string' }),
+      names: z.looseObject({
+        kind: z.string({ error: 'a string' }),
+        plural: z.string({ error: 'a string' }),
+        listKind: z.string().optional(),
+      }),
+      scope: z.enum(['Namespaced', 'Cluster'], { error: "'Namespaced' or 'Cluster'" }),
+      versions: z
+        .array(z.looseObject({ name: z.string(), served: z.boolean(), storage: z.boolean() }), { error: 'a list of versions' })
+        .min(1, 'a non-empty list of versions'),
     }),
-    scope: z.enum(['Namespaced', 'Cluster'], { error: "'Namespaced' or 'Cluster'" }),
-    versions: z
-      .array(z.looseObject({ name: z.string(), served: z.boolean(), storage: z.boolean() }), { error: 'a list of versions' })
-      .min(1, 'a non-empty list of versions'),
   }),
-});
+);
 
 /** Options of {@link resourceFromCRD}. */
 export interface ResourceFromCrdOptions {

@@ -24,6 +24,7 @@ export { describeKind, isKubernetesKind, type WatchTarget, type WatchTargetOptio
 export type { KubernetesObject, ObjectMeta } from './object.ts';
 export { collectionPath, type ResourceInfo } from './resource.ts';
 export {
+  isStatus,
   ObjectMetaSchema,
   type Status,
   StatusSchema,

@@ -40,7 +40,6 @@ export {
   customRule,
   nullableRule,
   numberRule,
-  type OptionRule,
   type OptionShape,
   oneOfRule,
   optionalRule,
