@@ -1,6 +1,6 @@
 // The request core: one KubeClient sends every watch, LIST page and write, with typed errors.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { type Status, StatusSchema } from '@kwatch/models';
+import { isStatus, type Status } from '@kwatch/models';
 import type { Dispatcher } from 'undici';
 import { apiErrorFrom, ConfigError, KwatchError, TransportError } from '../internal/index.ts';
 import { clientNodeCredentials } from './clientNodeCredentials.ts';
@@ -274,8 +274,8 @@ async function readText(body: Response['body'], limit: number): Promise<string> 
 
 async function readStatus(body: Response['body']): Promise<Status | undefined> {
   try {
-    const parsed = StatusSchema.safeParse(JSON.parse(await readText(body, MAX_ERROR_BODY)));
-    return parsed.success ? parsed.data : undefined;
+    const status: unknown = JSON.parse(await readText(body, MAX_ERROR_BODY));
+    return isStatus(status) ? status : undefined;
   } catch {
     return undefined;
   }

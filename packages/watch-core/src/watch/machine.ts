@@ -1,5 +1,5 @@
 // One watch as a state machine: LIST or WatchList sync, watch, decode, diff, and what each failure leads to.
-import { collectionPath, type ObjectMeta, StatusSchema, type WatchTarget } from '@kwatch/models';
+import { collectionPath, isStatus, type ObjectMeta, type WatchTarget } from '@kwatch/models';
 import type { StreamBody, WatchTransport } from '../client/index.ts';
 import {
   apiErrorFrom,
@@ -459,8 +459,7 @@ export class Machine<T> {
         return;
       }
       case 'ERROR': {
-        const parsed = StatusSchema.safeParse(object);
-        const status = parsed.success ? parsed.data : undefined;
+        const status = isStatus(object) ? object : undefined;
         throw apiErrorFrom(status?.code ?? 500, status, `watch ${this.#path}`);
       }
       default:
