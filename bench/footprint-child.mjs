@@ -13,18 +13,29 @@ function report() {
   process.exit(0);
 }
 
-/** The first event of the one ConfigMap in FOOTPRINT_NAMESPACE, with kwatch's Watcher (the default kubeconfig). */
-async function kwatchFirstEvent(perKind) {
+/**
+ * The first event of the one ConfigMap in FOOTPRINT_NAMESPACE, with kwatch's Watcher: credentials from the default
+ * kubeconfig as kwatch reads it, or (`kubeConfig`) from a client-node KubeConfig the user loaded, as its users do.
+ */
+async function kwatchFirstEvent(perKind, kubeConfig) {
   const [{ Watcher }, { ConfigMap }] = await Promise.all([
     import('@kwatch/watch-core'),
-    // The kind's own module, or the group-version barrel (every v1 class).
+    // The kind's own module, or the group-version barrel (every v1 kind).
     perKind ? import('@kwatch/models/v1/ConfigMap') : import('@kwatch/models/v1'),
   ]);
-  const watcher = new Watcher(ConfigMap, { namespace: process.env.FOOTPRINT_NAMESPACE });
+  const watcher = new Watcher(ConfigMap, { namespace: process.env.FOOTPRINT_NAMESPACE, kubeConfig });
   for await (const we of watcher.stream()) {
     if (!we.object.metadata?.name) throw new Error('no name');
     report();
   }
+}
+
+/** What a client-node user has before kwatch: client-node imported and the default KubeConfig loaded. */
+async function clientNodeKubeConfig() {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  return kc;
 }
 
 /** The same with client-node's informer (list, then watch), as its README shows. */
@@ -64,6 +75,13 @@ switch (mode) {
     break;
   case 'first-event-kwatch-per-kind':
     await kwatchFirstEvent(true);
+    break;
+  case 'client-node-kubeconfig':
+    await clientNodeKubeConfig();
+    report();
+    break;
+  case 'first-event-kwatch-kubeconfig':
+    await kwatchFirstEvent(true, await clientNodeKubeConfig());
     break;
   case 'first-event-client-node':
     await clientNodeFirstEvent();
