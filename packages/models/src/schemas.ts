@@ -1,4 +1,4 @@
-// zod schemas of what kwatch reads off the wire (object metadata, a Status, a watch event envelope), built on first use.
+// zod schemas of what kwatch reads off the wire (object metadata, a Status, a watch event), built on first use.
 import type { z } from 'zod';
 import { lazySchema } from './zod.ts';
 
