@@ -8,15 +8,16 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { startControlPlane } from '@kwatch/testenv';
-import { generate, probeModelClasses } from './codegen.ts';
+import { generate, probeModelClasses, probeModelExports } from './codegen.ts';
 import { discoverResources } from './discover.ts';
 
 /** Discovers and generates against the cluster of `kc`. */
 export async function generateFrom(kc: KubeConfig) {
   const version = (await kc.makeApiClient(VersionApi).getCode()).gitVersion;
   const resources = await discoverResources(kc);
-  const classes = await probeModelClasses([...new Set(resources.map((r) => r.apiVersion))]);
-  return generate(version, resources, classes);
+  const apiVersions = [...new Set(resources.map((r) => r.apiVersion))];
+  const classes = await probeModelClasses(apiVersions);
+  return generate(version, resources, classes, await probeModelExports(apiVersions));
 }
 
 /** The package root. */

@@ -2,6 +2,7 @@
 import { isResourceDescriptor } from './descriptor.ts';
 import { DecodeError } from './errors.ts';
 import type { KubernetesKind } from './kinds.ts';
+import { realModel } from './lazyModel.ts';
 import type { WatchTarget } from './lookup.ts';
 
 type ModelClass = (new (...args: never[]) => object) & KubernetesKind;
@@ -9,7 +10,8 @@ const classCache = new Map<string, Promise<ModelClass | undefined>>();
 
 /**
  * The kubernetes-models class of a target's objects: the kind itself when it is the item
- * class, else (for a list class) the item class, loaded once from kubernetes-models.
+ * class (the real class behind a lazy stand-in), else (for a list class) the item class, loaded once from
+ * kubernetes-models.
  * `undefined` for descriptors (their objects stay plain).
  */
 export function modelClassFor(target: WatchTarget<unknown>): Promise<ModelClass | undefined> {
@@ -17,7 +19,9 @@ export function modelClassFor(target: WatchTarget<unknown>): Promise<ModelClass 
   if (isResourceDescriptor(kind)) return Promise.resolve(undefined);
   const value: unknown = kind;
   if (typeof value === 'function' && kind.kind === info.kind && kind.apiVersion === info.apiVersion) {
-    return Promise.resolve(value as ModelClass);
+    // A lazy stand-in (the group/version and per-kind entry points) gives its real class: events are adopted by
+    // the class itself, with no proxy on the path of each event.
+    return Promise.resolve(realModel(value) as ModelClass);
   }
   const key = `${info.apiVersion}/${info.kind}`;
   let found = classCache.get(key);

@@ -87,7 +87,7 @@ describe('the generator', () => {
       expect(notice, path).toMatch(/^\/\/ Do not edit/);
     }
     expect(firstLines.get('src/kinds/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBindingList.ts')?.[0]).toBe(
-      '// admissionregistration.k8s.io/v1 ValidatingAdmissionPolicyBindingList alone: an entry point loading only its class.',
+      '// admissionregistration.k8s.io/v1 ValidatingAdmissionPolicyBindingList alone: its class, loaded on first use.',
     );
   });
 });

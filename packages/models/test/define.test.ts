@@ -10,6 +10,7 @@ import {
   type KwatchError,
   modelClassFor,
   ObjectMetaSchema,
+  realModel,
   resourceFromCRD,
   watchTarget,
 } from '../src/index.ts';
@@ -130,7 +131,7 @@ describe('decoding objects', () => {
 
   it('loads the item class for a list class', async () => {
     const { PodList } = await import('@kwatch/models/v1');
-    expect(await modelClassFor(watchTarget(PodList))).toBe(Pod);
+    expect(await modelClassFor(watchTarget(PodList))).toBe(realModel(Pod));
   });
 
   it('validates custom objects with the schema and reports a mismatch as a DecodeError SCHEMA_MISMATCH (not retryable: the server would send it again)', () => {

@@ -1,0 +1,99 @@
+// A kubernetes-models class that costs nothing until used: its name and kind answered at once, the class loaded on use.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** Asked of a lazy model, gives its loader: how watch-core reaches the real class without going through the stand-in. */
+const LAZY_MODEL = Symbol.for('kwatch.lazyModel');
+/** The brand of resource descriptors (descriptor.ts): a model class never has it, so it is answered without loading. */
+const DESCRIPTOR = Symbol.for('kwatch.resourceDescriptor');
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Loads one kubernetes-models module synchronously. kubernetes-models is ESM-only, so its file is found with the
+ * `import` conditions and required as ESM (require(esm), Node ≥ 22.12): the module instance is the one `import`
+ * gives, so its class is the same class, and `instanceof` holds across both ways in.
+ */
+function loadModule(specifier: string): Record<string, unknown> {
+  let file: string;
+  try {
+    file = fileURLToPath(import.meta.resolve(specifier));
+  } catch {
+    // Where import.meta.resolve is unavailable (some test runners), the package's own layout: `<pkg>/<subpath>.js`.
+    const root = require.resolve('kubernetes-models/package.json').slice(0, -'package.json'.length);
+    file = `${root}${specifier.slice('kubernetes-models/'.length)}.js`;
+  }
+  return require(file) as Record<string, unknown>;
+}
+
+/**
+ * A stand-in for the kubernetes-models class `name` of the module `specifier`, typed as that class. It answers
+ * `apiVersion`, `kind` and `name` (all a watch needs) without loading anything; `new`, `instanceof`, `is`,
+ * `prototype`, `validate` and every other use load the class and its validator once, synchronously, and act on it.
+ * What the group/version entry points (`@kwatch/models/v1`) export, so that importing one costs what one kind costs.
+ *
+ * @example
+ * ```ts
+ * const Pod = lazyModel<typeof import('kubernetes-models/v1/Pod').Pod>('kubernetes-models/v1/Pod', 'Pod', 'v1', 'Pod');
+ * Pod.kind; // 'Pod', nothing loaded
+ * new Pod({ metadata: { name: 'web' } }) instanceof Pod; // true: the class is loaded here
+ * ```
+ */
+export function lazyModel<C extends object>(specifier: string, name: string, apiVersion?: string, kind?: string): C {
+  let real: C | undefined;
+  const load = (): C => {
+    if (real) return real;
+    const value = loadModule(specifier)[name];
+    if (typeof value !== 'function') throw new TypeError(`${specifier} has no export ${name}`);
+    real = value as C;
+    return real;
+  };
+  // A named function, so that `typeof` says 'function' and the stand-in can be called with `new`.
+  // biome-ignore lint/complexity/useArrowFunction: an arrow function cannot be called with `new`.
+  const target = { [name]: function () {} }[name] as unknown as C;
+  const stand: C = new Proxy(target, {
+    get(_, key) {
+      if (key === 'apiVersion' && apiVersion !== undefined) return apiVersion;
+      if (key === 'kind' && kind !== undefined) return kind;
+      if (key === 'name') return name;
+      if (key === LAZY_MODEL) return load;
+      if (key === DESCRIPTOR || key === 'then') return undefined;
+      const cls = load();
+      return Reflect.get(cls, key, cls);
+    },
+    has: (_, key) => key === LAZY_MODEL || Reflect.has(load(), key),
+    construct: (_, args, newTarget) => {
+      const cls = load() as unknown as new (...a: unknown[]) => object;
+      return Reflect.construct(cls, args, newTarget === stand ? cls : newTarget);
+    },
+    apply: (_, self, args) => Reflect.apply(load() as never, self, args),
+    getPrototypeOf: () => Reflect.getPrototypeOf(load()),
+    ownKeys: () => Reflect.ownKeys(load()),
+    getOwnPropertyDescriptor: (_, key) => {
+      const d = Reflect.getOwnPropertyDescriptor(load(), key);
+      if (!d) return d;
+      // The proxy's invariants: `prototype` is the one non-configurable (and writable) own property of the target
+      // function; any other property is reported configurable, which the target cannot contradict.
+      return key === 'prototype' ? { ...d, writable: true, configurable: false } : { ...d, configurable: true };
+    },
+    set: (_, key, value) => Reflect.set(load(), key, value),
+    defineProperty: (_, key, d) => Reflect.defineProperty(load(), key, d),
+    deleteProperty: (_, key) => Reflect.deleteProperty(load(), key),
+  });
+  return stand;
+}
+
+/**
+ * The real class behind a {@link lazyModel} stand-in (loading it), or `value` itself when it is not a stand-in.
+ *
+ * @example
+ * ```ts
+ * realModel(Pod) === (await import('kubernetes-models/v1/Pod')).Pod; // true
+ * ```
+ */
+export function realModel<T>(value: T): T {
+  if ((typeof value === 'function' || (typeof value === 'object' && value !== null)) && LAZY_MODEL in value) {
+    return (value as unknown as Record<symbol, () => T>)[LAZY_MODEL]?.() as T;
+  }
+  return value;
+}
