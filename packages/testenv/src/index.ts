@@ -7,6 +7,7 @@ export {
   type EnsureBinariesOptions,
   ensureBinaries,
 } from './build.ts';
+export { ConnectProxy, type ConnectProxyOptions, startConnectProxy } from './connectProxy.ts';
 export {
   attachControlPlane,
   ControlPlane,

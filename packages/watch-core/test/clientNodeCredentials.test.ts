@@ -1,5 +1,5 @@
-// clientNodeCredentials: what prepare() builds from a client-node KubeConfig — the server, the auth headers, and
-// the shared dispatcher (or client-node's own per request) — asked anew every time. No network.
+// clientNodeCredentials: what prepare() builds from a client-node KubeConfig — the server, the auth headers, and the
+// endpoint of kwatch's own connections (or client-node's dispatcher for SOCKS and PFX) — asked anew every time.
 import { KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { clientNodeCredentials } from '../src/client/clientNodeCredentials.ts';
@@ -24,23 +24,32 @@ function kubeConfig(
 }
 
 describe('clientNodeCredentials', () => {
-  it('a token: the server without its trailing slash, Bearer, and a dispatcher shared by the same identity', async () => {
-    const kc = kubeConfig({ token: 'cn-token' }, { server: 'https://shared.example:6443/' });
+  it("a token: the server without its trailing slash, Bearer, and an endpoint of kwatch's own connections", async () => {
+    const kc = kubeConfig({ token: 'cn-token' }, { server: 'https://shared.example:6443/', tlsServerName: 'kubernetes' });
     const server = 'https://shared.example:6443';
     const creds = clientNodeCredentials(kc);
     const first = await creds.prepare(true);
     expect(first.server).toBe(server);
-    expect(first.server.endsWith('/')).toBe(false);
     expect(first.headers).toEqual({ Authorization: 'Bearer cn-token' });
-    expect(first.endpoint).toBeUndefined();
-    expect(first.dispatcher).toBeDefined();
-    // Shared: the next request, and another KubeConfig of the same cluster and identity, use the same connections.
-    expect((await creds.prepare(true)).dispatcher).toBe(first.dispatcher);
-    const twin = kubeConfig({ token: 'cn-token' }, { server: 'https://shared.example:6443/' });
-    expect((await clientNodeCredentials(twin).prepare(true)).dispatcher).toBe(first.dispatcher);
-    // Not shared across HTTP versions.
-    expect((await creds.prepare(false)).dispatcher).not.toBe(first.dispatcher);
+    expect(first.dispatcher).toBeUndefined(); // no undici: kwatch's connections, with their HTTP/2 PING health check
+    expect(first.endpoint).toEqual({
+      server,
+      ca: CA,
+      cert: undefined,
+      key: undefined,
+      servername: 'kubernetes',
+      rejectUnauthorized: undefined,
+      proxyUrl: undefined,
+    });
     expect(creds.refresh()).toBe(true);
+  });
+
+  it('an HTTP proxy and insecure-skip-tls-verify are carried to the endpoint, never dropped', async () => {
+    const kc = kubeConfig({ token: 't' }, { proxyUrl: 'http://user:secret@proxy.example:3128', skipTLSVerify: true });
+    const { endpoint, dispatcher } = await clientNodeCredentials(kc).prepare(true);
+    expect(dispatcher).toBeUndefined();
+    expect(endpoint?.proxyUrl).toBe('http://user:secret@proxy.example:3128');
+    expect(endpoint?.rejectUnauthorized).toBe(false);
   });
 
   it('asks the KubeConfig anew for every request (a rotated token is used at once)', async () => {
@@ -56,22 +65,21 @@ describe('clientNodeCredentials', () => {
     expect(prepared.headers).toEqual({ Authorization: `Basic ${Buffer.from('admin:pa:ss').toString('base64')}` });
   });
 
-  it('a client certificate is another identity: another shared dispatcher', async () => {
+  it('a client certificate goes to the endpoint (its identity), with no header', async () => {
     const cert = Buffer.from('CERT').toString('base64');
     const kc1 = kubeConfig({ certData: cert, keyData: Buffer.from('KEY-1').toString('base64') }, { server: 'https://same:6443' });
-    const kc2 = kubeConfig({ certData: cert, keyData: Buffer.from('KEY-2').toString('base64') }, { server: 'https://same:6443' });
     const a = await clientNodeCredentials(kc1).prepare(true);
-    const b = await clientNodeCredentials(kc2).prepare(true);
     expect(a.headers).toEqual({});
-    expect(a.dispatcher).toBeDefined();
-    expect(b.dispatcher).toBeDefined();
-    expect(a.dispatcher).not.toBe(b.dispatcher);
+    expect(a.endpoint?.cert?.toString()).toBe('CERT');
+    expect(a.endpoint?.key?.toString()).toBe('KEY-1');
   });
 
-  it('no TLS settings at all: undici’s global dispatcher (none given)', async () => {
+  it('no TLS settings at all: an endpoint without CA (the system CAs verify the server)', async () => {
     const prepared = await clientNodeCredentials(kubeConfig({ token: 't' }, { caData: undefined })).prepare(true);
     expect(prepared.headers.Authorization).toBe('Bearer t');
     expect(prepared.dispatcher).toBeUndefined();
+    expect(prepared.endpoint?.ca).toBeUndefined();
+    expect(prepared.endpoint?.rejectUnauthorized).toBeUndefined();
   });
 
   it("a SOCKS proxy: client-node's own dispatcher per request, with its headers", async () => {
@@ -83,8 +91,8 @@ describe('clientNodeCredentials', () => {
     expect(a.dispatcher).not.toBe(b.dispatcher); // not shared: made per request
   });
 
-  it("a KubeConfig without createDispatcherOptions (an older client-node): its RequestContext's headers and dispatcher", async () => {
-    const kc = kubeConfig({ token: 'old-token' });
+  it("a SOCKS proxy on a KubeConfig without createDispatcherOptions (an older client-node): its RequestContext's dispatcher", async () => {
+    const kc = kubeConfig({ token: 'old-token' }, { proxyUrl: 'socks5://127.0.0.1:1080' });
     // Seen from outside without the method; client-node's own methods still reach theirs.
     const older = new Proxy(kc, {
       get(target, property) {

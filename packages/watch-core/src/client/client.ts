@@ -9,6 +9,8 @@ import { defaultCredentials, type Kubeconfig, kubeconfigCredentials } from './ku
 import type { Http2Health, Response } from './nativeHttp.ts';
 import { send } from './nativeHttp.ts';
 import { type KubeClientOptions, resolveKubeClientOptions } from './options.ts';
+import { isTunnelProxy } from './proxyTunnel.ts';
+import { clampWatch, guardReadIdle } from './readIdle.ts';
 import type { StreamBody, WatchTransport } from './transport.ts';
 
 /** The HTTP methods of the Kubernetes API. */
@@ -293,7 +295,7 @@ async function sendVia(
   o: { method: string; headers: Record<string, string>; body: string | undefined; signal: AbortSignal },
 ): Promise<Response> {
   const { endpoint } = prepared;
-  if (endpoint && !endpoint.proxyUrl) {
+  if (endpoint && (!endpoint.proxyUrl || (isTunnelProxy(endpoint.proxyUrl) && endpoint.server.startsWith('https:')))) {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(o.headers)) headers[k.toLowerCase()] = v;
     return send(
@@ -307,8 +309,11 @@ async function sendVia(
     import('undici'),
     endpoint ? import('./connections.ts').then((m) => m.dispatcherFor(endpoint, http2)) : prepared.dispatcher,
   ]);
-  return abortable(
-    request(url, {
+  // undici's connections are never PINGed: a watch is asked to end within readIdleMs, and a pull that waits longer
+  // than readIdleMs + pingTimeoutMs for a byte means a dead connection (45 s with client-go's values).
+  const path = url.slice(prepared.server.length);
+  const res = await abortable(
+    request(`${prepared.server}${clampWatch(path, health)}`, {
       method: o.method as Dispatcher.HttpMethod,
       headers: o.headers,
       ...(o.body === undefined ? {} : { body: o.body }),
@@ -319,4 +324,5 @@ async function sendVia(
     }),
     o.signal,
   );
+  return { ...res, body: guardReadIdle(res.body, health, new URL(url).origin) };
 }

@@ -8,6 +8,8 @@ import type * as Net from 'node:net';
 import type * as Tls from 'node:tls';
 import { DEFAULTS, TransportError } from '../internal/index.ts';
 import type { Endpoint } from './endpoint.ts';
+import { isTunnelProxy, openTunnel } from './proxyTunnel.ts';
+import { clampWatch, guardReadIdle } from './readIdle.ts';
 
 // The CommonJS modules, not their ES module namespaces: building `node:http`'s namespace reads its lazy
 // WebSocket/EventSource getters, which load Node's internal undici (~13 MB, ~30 ms) for nothing.
@@ -96,6 +98,7 @@ function poolKey(e: Endpoint, useHttp2: boolean, health: Http2Health): string {
     e.key,
     e.servername,
     e.rejectUnauthorized,
+    e.proxyUrl,
     health.readIdleMs,
     health.pingTimeoutMs,
   ];
@@ -142,11 +145,29 @@ function tlsOptions(e: Endpoint, url: URL): Tls.ConnectionOptions {
   };
 }
 
-/** Opens a TLS connection offering h2 and http/1.1; an HTTP/2 session if the server chose h2, else `undefined`. */
-function connect(pool: Pool, signal: AbortSignal): Promise<Session | undefined> {
+/** How long a proxy has to answer a CONNECT. */
+const TUNNEL_TIMEOUT_MS = 30_000;
+
+/** The tunnel to the endpoint's server through its proxy (HTTP CONNECT), or `undefined` to connect directly. */
+function tunnelFor(endpoint: Endpoint, url: URL, signal: AbortSignal): Promise<Net.Socket> | undefined {
+  if (!isTunnelProxy(endpoint.proxyUrl)) return undefined;
+  return openTunnel(endpoint.proxyUrl, url.hostname.replace(/^\[|\]$/g, ''), Number(url.port || 443), signal, TUNNEL_TIMEOUT_MS);
+}
+
+/**
+ * Opens a TLS connection offering h2 and http/1.1 (through the endpoint's proxy when it has one: TLS and HTTP/2 run
+ * end to end over the tunnel, so the health check covers proxied connections too); an HTTP/2 session if the server
+ * chose h2, else `undefined`.
+ */
+async function connect(pool: Pool, signal: AbortSignal): Promise<Session | undefined> {
   const url = new URL(pool.endpoint.server);
+  const tunnel = await tunnelFor(pool.endpoint, url, signal);
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ ...tlsOptions(pool.endpoint, url), ALPNProtocols: ['h2', 'http/1.1'] });
+    const socket = tls.connect({
+      ...tlsOptions(pool.endpoint, url),
+      ...(tunnel ? { socket: tunnel } : {}),
+      ALPNProtocols: ['h2', 'http/1.1'],
+    });
     const onAbort = (): void => {
       socket.destroy();
       reject(signal.reason);
@@ -274,7 +295,20 @@ function agentFor(pool: Pool): Http.Agent {
   const url = new URL(pool.endpoint.server);
   if (url.protocol === 'http:') return new http.Agent({ keepAlive: true });
   const { host: _, port: __, ...options } = tlsOptions(pool.endpoint, url);
-  return new https.Agent({ keepAlive: true, ...options });
+  const agent = new https.Agent({ keepAlive: true, ...options });
+  if (isTunnelProxy(pool.endpoint.proxyUrl)) {
+    // Each new connection through the proxy's tunnel; Node's agent takes a connection given by callback.
+    const endpoint = pool.endpoint;
+    const viaTunnel = (options: Tls.ConnectionOptions, done: (err: Error | null, socket?: Net.Socket) => void): undefined => {
+      (tunnelFor(endpoint, url, AbortSignal.timeout(TUNNEL_TIMEOUT_MS)) as Promise<Net.Socket>).then(
+        (socket) => done(null, tls.connect({ ...options, socket })),
+        (err: Error) => done(err),
+      );
+      return undefined;
+    };
+    (agent as unknown as { createConnection: typeof viaTunnel }).createConnection = viaTunnel;
+  }
+  return agent;
 }
 
 /** Rejects when the headers have not arrived within `ms`, or `signal` aborts; `cancel` ends the request then. */
@@ -331,7 +365,7 @@ function viaHttp2(session: Session, url: URL, o: Outgoing): Promise<Response> {
   });
 }
 
-function viaHttp1(agent: Http.Agent, url: URL, o: Outgoing): Promise<Response> {
+function viaHttp1(agent: Http.Agent, url: URL, o: Outgoing, health: Http2Health): Promise<Response> {
   return new Promise((resolve, reject) => {
     const send = url.protocol === 'http:' ? http.request : https.request;
     const req = send(url, { method: o.method, headers: o.headers, agent, signal: o.signal });
@@ -342,7 +376,9 @@ function viaHttp1(agent: Http.Agent, url: URL, o: Outgoing): Promise<Response> {
     });
     req.once('response', (res) => {
       done();
-      resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: res });
+      // No PING on HTTP/1.1: a watch here is asked to end within readIdleMs (see send), and a pull that waits longer
+      // than readIdleMs + pingTimeoutMs for a byte means a dead connection.
+      resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: guardReadIdle(res, health, url.origin) });
     });
     req.end(o.body);
   });
@@ -351,11 +387,13 @@ function viaHttp1(agent: Http.Agent, url: URL, o: Outgoing): Promise<Response> {
 /**
  * Sends one request over the shared connections of `endpoint` with Node's own http2/https
  * (no HTTP library to load): HTTP/2 when `useHttp2` and the server offers h2 (up to 100 streams
- * per connection, more connections beyond), HTTP/1.1 keep-alive otherwise. Resolves when the
+ * per connection, more connections beyond), HTTP/1.1 keep-alive otherwise, through the endpoint's HTTP(S) proxy
+ * when it names one (a CONNECT tunnel; TLS and HTTP/2 end to end). Resolves when the
  * response headers arrive. Connections hold the process open only while a request runs. An HTTP/2
  * connection is health-checked as client-go's are (`health`, default `DEFAULTS.client`'s):
  * PINGed after `readIdleMs` without a read, destroyed (every stream failing `STALLED`) when the
- * PING goes unanswered for `pingTimeoutMs`.
+ * PING goes unanswered for `pingTimeoutMs`. On HTTP/1.1 (no PING) a watch is asked to end within `readIdleMs`
+ * and a response that reads nothing for `readIdleMs + pingTimeoutMs` fails `STALLED`: 45 s either way.
  *
  * @example
  * ```ts
@@ -374,5 +412,6 @@ export async function send(
   if (!pool.http2) pool.agent ??= agentFor(pool);
   const session = await sessionFor(pool, o.signal);
   if (session) return viaHttp2(session, url, o);
-  return viaHttp1(pool.agent as Http.Agent, url, o);
+  const clamped = new URL(`${endpoint.server}${clampWatch(o.path, health)}`);
+  return viaHttp1(pool.agent as Http.Agent, clamped, o, health);
 }
