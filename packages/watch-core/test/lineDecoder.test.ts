@@ -82,6 +82,38 @@ describe('LineSplitter (property)', () => {
     expect(split.push(Buffer.from('a\r\n\n\r\nb\n'))).toEqual(['a', 'b']);
   });
 
+  it('gives back the same lines with \\r\\n endings and empty lines, however split (ASCII and not)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(lineText, fc.constantFrom('\n', '\r\n', '\n\n', '\r\n\r\n')), { maxLength: 20 }),
+        fc.array(fc.nat(), { maxLength: 30 }),
+        (lines, cuts) => {
+          const bytes = Buffer.from(lines.map(([l, end]) => l + end).join(''), 'utf8');
+          const split = new LineSplitter();
+          const got = chunked(bytes, cuts).flatMap((c) => split.push(c));
+          split.end();
+          expect(got).toEqual(lines.map(([l]) => l).filter((l) => l.length > 0));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('measures the limit in bytes, not characters, for lines that are not ASCII', () => {
+    const split = new LineSplitter(10);
+    // 6 characters, 12 bytes, in one chunk with an ASCII line before it.
+    expect(() => split.push(Buffer.from('ok\néééééé\n', 'utf8'))).toThrow(expect.objectContaining({ code: 'LINE_TOO_LONG' }));
+    const fits = new LineSplitter(12);
+    expect(fits.push(Buffer.from('ok\néééééé\n', 'utf8'))).toEqual(['ok', 'éééééé']);
+  });
+
+  it('hands out every line of a chunk holding many events, in order', () => {
+    const events = Array.from({ length: 1000 }, (_, i) => JSON.stringify({ type: 'ADDED', object: { i } }));
+    const split = new LineSplitter();
+    const got = split.push(Buffer.from(`${events.join('\n')}\n`));
+    expect(got.map((l) => parseWatchLine(l).object.i)).toEqual(events.map((_, i) => i));
+  });
+
   it('does not keep a reference to the caller chunk for a pending line', () => {
     const split = new LineSplitter();
     const chunk = Buffer.from('{"x"');

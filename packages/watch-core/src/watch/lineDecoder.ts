@@ -39,33 +39,69 @@ export class LineSplitter {
   /** Feeds one chunk; returns the lines it completed, in order. */
   push(chunk: Uint8Array): string[] {
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const last = buf.lastIndexOf(10);
+    if (last === -1) {
+      this.#hold(buf, 0);
+      return [];
+    }
     const lines: string[] = [];
     let start = 0;
-    let nl = buf.indexOf(10, start);
-    while (nl !== -1) {
-      let line: string;
-      if (this.#pendingBytes > 0) {
-        this.#checkLength(this.#pendingBytes + (nl - start));
-        this.#pending.push(buf.subarray(start, nl));
-        line = Buffer.concat(this.#pending, this.#pendingBytes + (nl - start)).toString('utf8');
-        this.#pending = [];
-        this.#pendingBytes = 0;
-      } else {
-        this.#checkLength(nl - start);
-        line = buf.toString('utf8', start, nl);
-      }
-      const trimmed = line.endsWith('\r') ? line.slice(0, -1) : line;
-      if (trimmed.length > 0) lines.push(trimmed);
+    if (this.#pendingBytes > 0) {
+      // The held bytes and this chunk's first line are one line.
+      const nl = buf.indexOf(10);
+      this.#checkLength(this.#pendingBytes + nl);
+      this.#pending.push(buf.subarray(0, nl));
+      const line = Buffer.concat(this.#pending, this.#pendingBytes + nl).toString('utf8');
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      add(lines, line);
       start = nl + 1;
-      nl = buf.indexOf(10, start);
     }
-    if (start < buf.length) {
-      this.#checkLength(this.#pendingBytes + (buf.length - start));
-      // Copy: the caller may reuse the chunk's memory.
-      this.#pending.push(Buffer.from(buf.subarray(start)));
-      this.#pendingBytes += buf.length - start;
+    if (start < last) {
+      // The chunk's complete lines decoded at once: one string, cut at '\n' (each line a slice of it, which
+      // JSON.parse reads in place). When it has as many characters as bytes (ASCII, as watch JSON almost always
+      // is), every line's length is its size in bytes.
+      const text = buf.toString('utf8', start, last);
+      if (text.length === last - start) this.#cut(text, lines);
+      else this.#cutBytes(buf, start, last, lines);
     }
+    this.#hold(buf, last + 1);
     return lines;
+  }
+
+  /** The lines of `text` (complete lines, one character per byte), bounded in length. */
+  #cut(text: string, lines: string[]): void {
+    const max = this.#maxLineBytes;
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      const end = nl === -1 ? text.length : nl;
+      if (end - start > max) this.#checkLength(end - start);
+      if (end > start) add(lines, text.slice(start, end));
+      if (nl === -1) return;
+      start = nl + 1;
+    }
+  }
+
+  /** The lines between `start` and `end` (a newline) of `buf`, found on bytes: for text that is not all ASCII. */
+  #cutBytes(buf: Buffer, start: number, end: number, lines: string[]): void {
+    let at = start;
+    while (at <= end) {
+      let nl = buf.indexOf(10, at);
+      if (nl === -1 || nl > end) nl = end;
+      this.#checkLength(nl - at);
+      if (nl > at) add(lines, buf.toString('utf8', at, nl));
+      at = nl + 1;
+    }
+  }
+
+  /** Holds the bytes of `buf` from `from` on: the start of a line not yet complete. */
+  #hold(buf: Buffer, from: number): void {
+    if (from >= buf.length) return;
+    this.#checkLength(this.#pendingBytes + (buf.length - from));
+    // Copy: the caller may reuse the chunk's memory.
+    this.#pending.push(Buffer.from(buf.subarray(from)));
+    this.#pendingBytes += buf.length - from;
   }
 
   /** The stream ended. Throws a `DecodeError` if it ended inside a line (a cut connection). */
@@ -85,6 +121,14 @@ export class LineSplitter {
       throw new DecodeError('LINE_TOO_LONG', `A watch event is longer than maxLineBytes (${this.#maxLineBytes} bytes)`);
     }
   }
+}
+
+/** Adds a line without its trailing `\r`; an empty line carries no event and is dropped. */
+function add(lines: string[], line: string): void {
+  const n = line.length;
+  if (n > 0 && line.charCodeAt(n - 1) === 13) {
+    if (n > 1) lines.push(line.slice(0, -1));
+  } else if (n > 0) lines.push(line);
 }
 
 /** A watch event as it came over the wire: type and the raw object. */
