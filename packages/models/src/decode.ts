@@ -2,7 +2,7 @@
 import { isResourceDescriptor } from './descriptor.ts';
 import { DecodeError } from './errors.ts';
 import type { KubernetesKind } from './kinds.ts';
-import { realModel } from './lazyModel.ts';
+import { adoptionSource, realModel } from './lazyModel.ts';
 import type { WatchTarget } from './lookup.ts';
 
 type ModelClass = (new (...args: never[]) => object) & KubernetesKind;
@@ -37,6 +37,36 @@ export function modelClassFor(target: WatchTarget<unknown>): Promise<ModelClass 
   return found;
 }
 
+/** What {@link adoptObject} needs of a class: the prototype its objects adopt (a getter may give it per object). */
+export interface Adopter {
+  readonly prototype: object;
+}
+
+/**
+ * How decoded objects of a target get their prototype, without loading a lazy stand-in's class: the stand-in's
+ * adoption prototype (objects behave as instances; the class and its validator load on the first lookup through
+ * it, `instanceof`, `validate()`, `toJSON()`...), else what {@link modelClassFor} gives. `undefined` for descriptors.
+ *
+ * @example
+ * ```ts
+ * const adopter = await modelAdopterFor(watchTarget(Pod)); // nothing loaded
+ * const pod = adoptObject<Pod>(JSON.parse(line).object, adopter, undefined);
+ * pod instanceof Pod; // true: kubernetes-models' Pod loads here
+ * ```
+ */
+export function modelAdopterFor(target: WatchTarget<unknown>): Promise<Adopter | undefined> {
+  const { kind, info } = target;
+  const source = isResourceDescriptor(kind) ? undefined : adoptionSource(kind);
+  if (source && kind.kind === info.kind && kind.apiVersion === info.apiVersion) {
+    return Promise.resolve({
+      get prototype() {
+        return source();
+      },
+    });
+  }
+  return modelClassFor(target);
+}
+
 /**
  * Makes one decoded object of the target's kind. A model class adopts the parsed JSON in
  * place (its prototype is set; nothing is copied, every field the server sent is kept,
@@ -48,7 +78,7 @@ export function modelClassFor(target: WatchTarget<unknown>): Promise<ModelClass 
  * const pod = adoptObject(JSON.parse(line).object, Pod, undefined); // pod instanceof Pod
  * ```
  */
-export function adoptObject<T>(raw: object, cls: ModelClass | undefined, schema: WatchTarget<T>['schema']): T {
+export function adoptObject<T>(raw: object, cls: Adopter | undefined, schema: WatchTarget<T>['schema']): T {
   if (schema) {
     const result = schema.safeParse(raw);
     if (!result.success) {

@@ -1,6 +1,6 @@
 // @kwatch/models: kinds and their descriptors, watch targets, the object model, and kwatch's error classes.
 export { builtinResource } from './builtin.ts';
-export { adoptObject, modelClassFor } from './decode.ts';
+export { type Adopter, adoptObject, modelAdopterFor, modelClassFor } from './decode.ts';
 export { defineResource, type ResourceDefinition, type ResourceFromCrdOptions, resourceFromCRD } from './define.ts';
 export { isResourceDescriptor, type ResourceDescriptor } from './descriptor.ts';
 export {

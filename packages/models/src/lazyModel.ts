@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 const LAZY_MODEL = Symbol.for('kwatch.lazyModel');
 /** The brand of resource descriptors (descriptor.ts): a model class never has it, so it is answered without loading. */
 const DESCRIPTOR = Symbol.for('kwatch.resourceDescriptor');
+/** Asked of a lazy model, gives the prototype that decoded objects adopt (see {@link adoptionPrototype}). */
+const LAZY_PROTOTYPE = Symbol.for('kwatch.lazyPrototype');
 
 const require = createRequire(import.meta.url);
 
@@ -41,12 +43,20 @@ function loadModule(specifier: string): Record<string, unknown> {
  */
 export function lazyModel<C extends object>(specifier: string, name: string, apiVersion?: string, kind?: string): C {
   let real: C | undefined;
+  /** The prototype objects adopted before the class was loaded: its own prototype becomes the class's on load. */
+  let placeholder: object | undefined;
   const load = (): C => {
     if (real) return real;
     const value = loadModule(specifier)[name];
     if (typeof value !== 'function') throw new TypeError(`${specifier} has no export ${name}`);
     real = value as C;
+    if (placeholder) Object.setPrototypeOf(placeholder, (value as { prototype: object }).prototype);
     return real;
+  };
+  const adoption = (): object => {
+    if (real) return (real as unknown as { prototype: object }).prototype;
+    placeholder ??= Object.create(loadingPrototype(() => (load() as unknown as { prototype: object }).prototype));
+    return placeholder as object;
   };
   // A named function, so that `typeof` says 'function' and the stand-in can be called with `new`.
   // biome-ignore lint/complexity/useArrowFunction: an arrow function cannot be called with `new`.
@@ -57,11 +67,12 @@ export function lazyModel<C extends object>(specifier: string, name: string, api
       if (key === 'kind' && kind !== undefined) return kind;
       if (key === 'name') return name;
       if (key === LAZY_MODEL) return load;
+      if (key === LAZY_PROTOTYPE) return adoption;
       if (key === DESCRIPTOR || key === 'then') return undefined;
       const cls = load();
       return Reflect.get(cls, key, cls);
     },
-    has: (_, key) => key === LAZY_MODEL || Reflect.has(load(), key),
+    has: (_, key) => key === LAZY_MODEL || key === LAZY_PROTOTYPE || Reflect.has(load(), key),
     construct: (_, args, newTarget) => {
       const cls = load() as unknown as new (...a: unknown[]) => object;
       return Reflect.construct(cls, args, newTarget === stand ? cls : newTarget);
@@ -96,4 +107,48 @@ export function realModel<T>(value: T): T {
     return (value as unknown as Record<symbol, () => T>)[LAZY_MODEL]?.() as T;
   }
   return value;
+}
+
+/**
+ * Where decoded objects of `value`'s kind get their prototype, without loading the class: for a {@link lazyModel}
+ * stand-in, a function giving, while the class is not loaded, a placeholder whose own prototype loads the class the
+ * first time anything is looked up through it (a method such as `validate()` or `toJSON()`, `constructor`,
+ * `instanceof`, a property the object does not have) and then becomes the class's prototype, so that the object
+ * behaves as an instance from then on; once the class is loaded, its prototype. `undefined` when `value` is not a
+ * stand-in.
+ *
+ * @example
+ * ```ts
+ * const prototypeOf = adoptionSource(Pod);
+ * const pod = Object.setPrototypeOf(JSON.parse(line).object, prototypeOf());
+ * pod.metadata.name; // own data: nothing loaded
+ * pod instanceof Pod; // true: the class loads here
+ * ```
+ */
+export function adoptionSource(value: unknown): (() => object) | undefined {
+  if ((typeof value === 'function' || (typeof value === 'object' && value !== null)) && LAZY_PROTOTYPE in value) {
+    return (value as Record<symbol, () => object>)[LAZY_PROTOTYPE];
+  }
+  return undefined;
+}
+
+/**
+ * A prototype that stands for the one `load` gives: every lookup that reaches it (a property its objects lack, `in`,
+ * a prototype walk, enumeration) loads the class — the caller then replaces this object in the chain — and is
+ * answered by the loaded prototype, with the original receiver. `then` is answered `undefined` without loading (no
+ * model class has one), so that returning an adopted object from an async function costs nothing.
+ */
+function loadingPrototype(load: () => object): object {
+  return new Proxy(Object.create(null) as object, {
+    get: (_, key, receiver) => (key === 'then' ? undefined : Reflect.get(load(), key, receiver)),
+    set: (_, key, value, receiver) => Reflect.set(load(), key, value, receiver),
+    has: (_, key) => Reflect.has(load(), key),
+    // A prototype walk (instanceof, isPrototypeOf) that reaches this object goes on to the loaded prototype.
+    getPrototypeOf: () => load(),
+    ownKeys: () => Reflect.ownKeys(load()),
+    getOwnPropertyDescriptor: (_, key) => {
+      const d = Reflect.getOwnPropertyDescriptor(load(), key);
+      return d && { ...d, configurable: true }; // the target has no property the proxy could contradict
+    },
+  });
 }

@@ -86,4 +86,58 @@ describe('a lazy model', () => {
     expect(out.after).toBeGreaterThan(0);
     expect(out.cm).toBe('ConfigMap');
   }, 60_000);
+
+  it('decoded objects adopt the kind without loading it; the first use through them loads it (a fresh process)', async () => {
+    // Each case its own process, so that nothing else has loaded the class before.
+    const probe = async (use: string): Promise<Record<string, unknown>> => {
+      const script = `
+        import { registerHooks } from 'node:module';
+        const loaded = [];
+        registerHooks({ load(url, context, next) { if (url.includes('/kubernetes-models/')) loaded.push(url); return next(url, context); } });
+        const { ConfigMap } = await import('@kwatch/models/v1');
+        const { adoptObject, modelAdopterFor, watchTarget } = await import('./src/index.ts');
+        const adopter = await modelAdopterFor(watchTarget(ConfigMap));
+        const line = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"n"},"data":{"k":"v"}}';
+        const cm = adoptObject(JSON.parse(line), adopter, undefined);
+        const cm2 = adoptObject(JSON.parse(line), adopter, undefined);
+        const own = [cm.metadata.name, cm.data.k, Object.keys(cm).join(), await (async () => cm)() === cm];
+        const before = loaded.length;
+        const out = { before, own };
+        ${use}
+        out.after = loaded.filter((u) => /ConfigMap/.test(u)).length;
+        console.log(JSON.stringify(out));`;
+      const { stdout } = await run(process.execPath, ['--conditions=@kwatch/source', '--input-type=module', '-e', script], {
+        cwd: join(import.meta.dirname, '..'),
+      });
+      return JSON.parse(stdout) as Record<string, unknown>;
+    };
+    const cases = await Promise.all([
+      probe(`out.is = cm instanceof ConfigMap; out.is2 = cm2 instanceof ConfigMap;`),
+      probe(`const { ConfigMap: Real } = await import('kubernetes-models/v1/ConfigMap');
+             out.real = cm instanceof Real; out.proto = Real.prototype.isPrototypeOf(cm2); out.ctor = cm.constructor === Real;`),
+      probe(`let bad; try { adoptObject(JSON.parse('{"kind":"ConfigMap","apiVersion":"v1","data":{"k":1}}'), adopter, undefined).validate(); } catch (e) { bad = e.name; }
+             cm.validate(); out.valid = true; out.bad = bad;`),
+      probe(`out.json = JSON.parse(JSON.stringify(cm)); out.str = String(Object.prototype.toString.call(cm));
+             out.spread = { ...cm }.metadata.name; const keys = []; for (const k in cm2) keys.push(k); out.forIn = keys.join();
+             const late = adoptObject(JSON.parse(line), adopter, undefined);
+             out.late = Object.getPrototypeOf(late) === (await import('kubernetes-models/v1/ConfigMap')).ConfigMap.prototype;`),
+    ]);
+    for (const c of cases) {
+      expect(c.before).toBe(0); // adopting and reading own data loaded nothing
+      expect(c.own).toEqual(['a', 'v', 'apiVersion,kind,metadata,data', true]);
+      expect(c.after).toBeGreaterThan(0); // the use loaded it
+    }
+    expect([cases[0]?.is, cases[0]?.is2]).toEqual([true, true]);
+    expect([cases[1]?.real, cases[1]?.proto, cases[1]?.ctor]).toEqual([true, true, true]);
+    expect([cases[2]?.valid, cases[2]?.bad]).toEqual([true, 'Error']);
+    expect(cases[3]?.json).toEqual({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'a', namespace: 'n' },
+      data: { k: 'v' },
+    });
+    expect(cases[3]?.spread).toBe('a');
+    expect(cases[3]?.forIn).toBe('apiVersion,kind,metadata,data,validate'); // as for an instance: kubernetes-models assigns validate()
+    expect(cases[3]?.late).toBe(true); // adopted after the load: the class's own prototype
+  }, 60_000);
 });

@@ -3,7 +3,7 @@ import {
   adoptObject,
   type CheckWatchable,
   type KubernetesKind,
-  modelClassFor,
+  modelAdopterFor,
   type WatchedObject,
   type WatchTarget,
   watchTarget,
@@ -351,7 +351,7 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
       try {
         const metadataOnly = self.#resolved.metadataOnly;
         // Metadata-only objects are plain PartialObjectMetadata: no model class (not even loaded), no schema.
-        const cls = metadataOnly ? undefined : await modelClassFor(self.target as WatchTarget<unknown>);
+        const cls = metadataOnly ? undefined : await modelAdopterFor(self.target as WatchTarget<unknown>);
         const schema = metadataOnly ? undefined : self.target.schema;
         const { kind, apiVersion } = self.target.info;
         machine = new Machine<T>(
