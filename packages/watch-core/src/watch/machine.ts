@@ -16,6 +16,7 @@ import {
   type WatchEvent,
   type WatchMarker,
 } from '../internal/index.ts';
+import { InactivityTimer } from './inactivity.ts';
 import type { Diff, KnownObjects } from './knownObjects.ts';
 import { LineSplitter, parseWatchLine } from './lineDecoder.ts';
 import type { ResolvedStreamOptions, ResolvedWatcherOptions } from './options.ts';
@@ -114,6 +115,8 @@ export type State =
       readonly body: StreamBody;
       readonly iterator: AsyncIterator<Uint8Array>;
       readonly splitter: LineSplitter;
+      /** The inactivity timeout of this request's reads. */
+      readonly idle: InactivityTimer;
       readonly openedAt: number;
       rv: string | undefined;
       sync: Sync | undefined;
@@ -195,7 +198,10 @@ export class Machine<T> {
 
   /** Frees what a state holds (an open response). Safe on any state, more than once. */
   release(state: State): void {
-    if (state.kind === 'watch') state.body.close();
+    if (state.kind === 'watch') {
+      state.idle.stop();
+      state.body.close();
+    }
   }
 
   #stopped(state: State): State {
@@ -348,6 +354,7 @@ export class Machine<T> {
       body,
       iterator: body[Symbol.asyncIterator](),
       splitter: new LineSplitter(this.#c.options.maxLineBytes),
+      idle: this.#idleTimer(body),
       openedAt,
       rv: state.rv,
       sync,
@@ -357,7 +364,13 @@ export class Machine<T> {
   }
 
   async #read(state: Extract<State, { kind: 'watch' }>): Promise<[Entry<T>[], State]> {
-    const next = await this.#nextChunk(state);
+    let next: IteratorResult<Uint8Array>;
+    state.idle.wait();
+    try {
+      next = await state.iterator.next();
+    } finally {
+      state.idle.arrived();
+    }
     if (next.done) {
       state.splitter.end(); // throws if the stream ended mid-line
       this.release(state);
@@ -396,13 +409,12 @@ export class Machine<T> {
     if (state.got !== before) this.#m.counters.lastEventAt = this.#c.clock.now();
   }
 
-  #nextChunk(state: Extract<State, { kind: 'watch' }>): Promise<IteratorResult<Uint8Array>> {
-    const { clock } = this.#c;
+  /** A response's inactivity timeout: it closes the response as STALLED after a read has waited that long. */
+  #idleTimer(body: StreamBody): InactivityTimer {
     const ms = this.#c.options.inactivityTimeoutMs;
-    const timer = clock.setTimeout(() => {
-      state.body.close(new TransportError('STALLED', `No data from the API server for ${ms} ms; reconnecting`));
-    }, ms);
-    return state.iterator.next().finally(() => clock.clearTimeout(timer));
+    return new InactivityTimer(this.#c.clock, ms, () =>
+      body.close(new TransportError('STALLED', `No data from the API server for ${ms} ms; reconnecting`)),
+    );
   }
 
   #handleLine(line: string, state: Extract<State, { kind: 'watch' }>, entries: Entry<T>[]): void {
