@@ -19,9 +19,15 @@ type Versioned = { metadata?: Identity | undefined };
 /** How what a consumer held of one key differs from what exists now. */
 export type Change = 'none' | 'added' | 'modified' | 'deleted' | 'recreated';
 
-/** The key of an object: `namespace/name` (`/name` when cluster-scoped). */
+/**
+ * The key of an object: `namespace/name` (`/name` when cluster-scoped). Flat: a key is kept for as long as its
+ * object is held (a store, a watcher's known objects), and a joined string left unflattened keeps its parts and a
+ * node per join (~40 bytes more per key); reading one character makes V8 flatten it once.
+ */
 export function keyOf(meta: Named | undefined): string {
-  return `${meta?.namespace ?? ''}/${meta?.name ?? ''}`;
+  const key = `${meta?.namespace ?? ''}/${meta?.name ?? ''}`;
+  key.charCodeAt(0);
+  return key;
 }
 
 /** Splits a key back into namespace and name. */

@@ -11,6 +11,47 @@ interface Meta {
 export type Known = Identity;
 
 /**
+ * A {@link Known} as it is kept: one flat string — a header character (the resourceVersion's length, and whether the
+ * uid and the resourceVersion are defined), the resourceVersion, the uid — instead of an object holding two strings
+ * (~60 bytes less per object, and one allocation instead of three); a resourceVersion too long for the header, or an
+ * identity from a view, stays an object.
+ */
+type Packed = string | Known;
+
+/** A relist's listed keys are the keys held (see `#seen`). */
+const KNOWN: unique symbol = Symbol('known');
+
+/** Longest resourceVersion a header character can carry (etcd's are at most 20 digits). */
+const PACKED_RV_MAX = 0x3fff;
+
+function pack(uid: string | undefined, resourceVersion: string | undefined): Packed {
+  const rvLength = resourceVersion?.length ?? 0;
+  if (rvLength > PACKED_RV_MAX) return { uid, resourceVersion };
+  const header = String.fromCharCode((rvLength << 2) | (resourceVersion === undefined ? 0 : 1) | (uid === undefined ? 0 : 2));
+  const packed = header + (resourceVersion ?? '') + (uid ?? '');
+  packed.charCodeAt(0); // flat: see keyOf
+  return packed;
+}
+
+function unpack(p: Packed): Known {
+  if (typeof p !== 'string') return p;
+  const header = p.charCodeAt(0);
+  const end = 1 + (header >> 2);
+  return {
+    resourceVersion: header & 1 ? p.slice(1, end) : undefined,
+    uid: header & 2 ? p.slice(end) : undefined,
+  };
+}
+
+/** `changeBetween(unpack(before), unpack(now))` without unpacking the common case: the same version again. */
+function changeOfPacked(before: Packed | undefined, now: Packed): ReturnType<typeof changeBetween> {
+  if (before === undefined) return 'added';
+  // Equal packings: the same uid and resourceVersion; no change when that resourceVersion is defined.
+  if (typeof before === 'string' && before === now) return before.charCodeAt(0) & 1 ? 'none' : 'modified';
+  return changeBetween(unpack(before), unpack(now));
+}
+
+/**
  * Where the objects a consumer holds are recorded when not in the watcher: a read-only view of them, such as a
  * shared watch's `Store` (one record per object, as client-go's DeltaFIFO uses the informer's store as its
  * `knownObjects`). It must hold exactly what the consumer has taken: the shared watch applies each item to its store
@@ -46,17 +87,21 @@ export type Diff =
  */
 export class KnownObjects {
   /** Own records (no view), or the changes not committed yet on top of the view (`null`: deleted). */
-  readonly #known = new Map<string, Known | null>();
+  readonly #known = new Map<string, Packed | null>();
   readonly #view: KnownView | undefined;
   /** With a view: per key, how many of its changes are not committed yet. */
   readonly #pending: Map<string, number> | undefined;
   /** Undo records of changes not committed yet (two parallel arrays, no tuple per change): the key, and its value before. */
   #journal: string[] = [];
-  #before: Array<Known | undefined> = [];
+  #before: Array<Packed | undefined> = [];
   /** The sequence number of `#journal[0]`; records before `#head` are committed. */
   #base = 0;
   #head = 0;
-  #seen: Set<string> | undefined;
+  /**
+   * The keys the relist being compared has listed; `KNOWN` while nothing was held when it began (no view): then they
+   * are exactly the keys held, and no set is kept (a first sync of 10k objects, ~0.5 MB less).
+   */
+  #seen: Set<string> | typeof KNOWN | undefined;
 
   constructor(view?: KnownView) {
     this.#view = view;
@@ -83,37 +128,41 @@ export class KnownObjects {
 
   /** Records an event the server reported. */
   observe(type: WatchEventType, meta: Meta | undefined): void {
+    // A change that is not a listing, during a relist that uses the held keys as its listed ones: list them now.
+    if (this.#seen === KNOWN) this.#seen = new Set(this.#known.keys());
     const key = keyOf(meta);
-    this.#set(key, type === 'DELETED' ? undefined : { uid: meta?.uid, resourceVersion: meta?.resourceVersion });
+    this.#set(key, type === 'DELETED' ? undefined : pack(meta?.uid, meta?.resourceVersion));
   }
 
   /** How many distinct keys the relist being compared has listed so far (a LIST page must add one). */
   get listedKeys(): number {
-    return this.#seen?.size ?? 0;
+    const seen = this.#seen;
+    return seen === KNOWN ? this.#known.size : (seen?.size ?? 0);
   }
 
   /** Whether the relist being compared has listed `key` already (WatchList initial events must not repeat one). */
   hasListed(key: string): boolean {
-    return this.#seen?.has(key) ?? false;
+    const seen = this.#seen;
+    return seen === KNOWN ? this.#known.has(key) : (seen?.has(key) ?? false);
   }
 
   /** Starts comparing a relist. */
   beginRelist(): void {
-    this.#seen = new Set();
+    this.#seen = !this.#view && this.#known.size === 0 ? KNOWN : new Set();
   }
 
   /** One listed object: the events (zero to two) that bring the consumer up to date. */
   listed(object: object, meta: Meta | undefined, key: string = keyOf(meta)): Diff[] {
-    this.#seen?.add(key);
+    if (this.#seen !== KNOWN) this.#seen?.add(key);
     const prev = this.#get(key);
-    const next = { uid: meta?.uid, resourceVersion: meta?.resourceVersion };
-    switch (changeBetween(prev, next)) {
+    const next = pack(meta?.uid, meta?.resourceVersion);
+    switch (changeOfPacked(prev, next)) {
       case 'added':
         return [{ type: 'ADDED', object, seq: this.#set(key, next) }];
       case 'recreated':
         // Two changes, so that taking only the DELETED commits only the deletion.
         return [
-          { type: 'DELETED', key, known: prev as Known, seq: this.#set(key, undefined) },
+          { type: 'DELETED', key, known: unpack(prev as Packed), seq: this.#set(key, undefined) },
           { type: 'ADDED', object, seq: this.#set(key, next) },
         ];
       case 'modified':
@@ -127,9 +176,10 @@ export class KnownObjects {
   endRelist(): Diff[] {
     const seen = this.#seen ?? new Set();
     this.#seen = undefined;
-    const vanished: Array<[string, Known]> = [];
+    if (seen === KNOWN) return []; // every key held was listed
+    const vanished: Array<[string, Packed]> = [];
     for (const [key, known] of this.#held()) if (!seen.has(key)) vanished.push([key, known]);
-    return vanished.map(([key, known]) => ({ type: 'DELETED', key, known, seq: this.#set(key, undefined) }));
+    return vanished.map(([key, known]) => ({ type: 'DELETED', key, known: unpack(known), seq: this.#set(key, undefined) }));
   }
 
   /** Keeps every change up to `seq` (the consumer took the event that carried it). */
@@ -185,14 +235,14 @@ export class KnownObjects {
   }
 
   /** What the consumer holds (or will, once it takes what is pending) of `key`. */
-  #get(key: string): Known | undefined {
+  #get(key: string): Packed | undefined {
     const own = this.#known.get(key);
     if (own !== undefined || !this.#view) return own ?? undefined;
     return this.#view.get(key);
   }
 
   /** Every key held, with what is held of it. */
-  *#held(): Iterable<[string, Known]> {
+  *#held(): Iterable<[string, Packed]> {
     const view = this.#view;
     if (!view) {
       for (const [key, known] of this.#known) if (known) yield [key, known];
@@ -206,7 +256,7 @@ export class KnownObjects {
   }
 
   /** Changes one key, journaled; returns the sequence number after the change. */
-  #set(key: string, value: Known | undefined): number {
+  #set(key: string, value: Packed | undefined): number {
     this.#journal.push(key);
     if (this.#pending) {
       this.#before.push(undefined);

@@ -1,0 +1,222 @@
+// The known-objects journal as it was before its records were packed: the reference model of knownObjects.differential.test.ts.
+import { changeBetween, type Identity, keyOf, type WatchEventType } from '../src/internal/index.ts';
+
+interface Meta {
+  name?: string | undefined;
+  namespace?: string | undefined;
+  uid?: string | undefined;
+  resourceVersion?: string | undefined;
+}
+/** What is remembered of one delivered object: its uid and resourceVersion. */
+export type Known = Identity;
+
+/**
+ * Where the objects a consumer holds are recorded when not in the watcher: a read-only view of them, such as a
+ * shared watch's `Store` (one record per object, as client-go's DeltaFIFO uses the informer's store as its
+ * `knownObjects`). It must hold exactly what the consumer has taken: the shared watch applies each item to its store
+ * as it takes it.
+ */
+export interface KnownView {
+  /** The identity of the object held under `key`, undefined when none is held. */
+  get(key: string): Identity | undefined;
+  /** The keys of every object held. */
+  keys(): Iterable<string>;
+}
+
+/**
+ * What a relist says must be delivered for one object: the listed object, or a tombstone of a
+ * known one; `seq` is the journal position that taking it commits.
+ */
+export type Diff =
+  | { readonly type: 'ADDED' | 'MODIFIED'; readonly object: object; readonly seq: number }
+  | { readonly type: 'DELETED'; readonly key: string; readonly known: Known; readonly seq: number };
+
+/**
+ * The identity and resourceVersion of every object the watcher's consumer holds (not the
+ * objects: ~100 bytes each). A relist is compared against it so that the consumer's view
+ * converges without duplicates: unchanged objects are not delivered again, changed ones are
+ * MODIFIED, new ones ADDED, recreated ones DELETED then ADDED, and vanished ones DELETED.
+ *
+ * Changes are journaled until the consumer takes the event that carries them: `commit(seq)`
+ * keeps everything up to `seq`, `rollback()` undoes the rest (events that were received but
+ * never taken), so that what is remembered is always what was delivered.
+ *
+ * Given a {@link KnownView}, it keeps no record of its own: only the changes not taken yet, on top of the view
+ * (which holds what was taken); a commit drops them, a rollback forgets them.
+ */
+export class KnownObjects {
+  /** Own records (no view), or the changes not committed yet on top of the view (`null`: deleted). */
+  readonly #known = new Map<string, Known | null>();
+  readonly #view: KnownView | undefined;
+  /** With a view: per key, how many of its changes are not committed yet. */
+  readonly #pending: Map<string, number> | undefined;
+  /** Undo records of changes not committed yet (two parallel arrays, no tuple per change): the key, and its value before. */
+  #journal: string[] = [];
+  #before: Array<Known | undefined> = [];
+  /** The sequence number of `#journal[0]`; records before `#head` are committed. */
+  #base = 0;
+  #head = 0;
+  #seen: Set<string> | undefined;
+
+  constructor(view?: KnownView) {
+    this.#view = view;
+    this.#pending = view ? new Map() : undefined;
+  }
+
+  /** How many objects the consumer holds (with a view: counted, not stored). */
+  get size(): number {
+    if (!this.#view) return this.#known.size;
+    let n = 0;
+    for (const _ of this.#held()) n += 1;
+    return n;
+  }
+
+  /** The sequence number after the last change; an event carrying it commits everything before. */
+  get seq(): number {
+    return this.#base + this.#journal.length;
+  }
+
+  /** How many changes are not committed yet. */
+  get uncommitted(): number {
+    return this.#journal.length - this.#head;
+  }
+
+  /** Records an event the server reported. */
+  observe(type: WatchEventType, meta: Meta | undefined): void {
+    const key = keyOf(meta);
+    this.#set(key, type === 'DELETED' ? undefined : { uid: meta?.uid, resourceVersion: meta?.resourceVersion });
+  }
+
+  /** How many distinct keys the relist being compared has listed so far (a LIST page must add one). */
+  get listedKeys(): number {
+    return this.#seen?.size ?? 0;
+  }
+
+  /** Whether the relist being compared has listed `key` already (WatchList initial events must not repeat one). */
+  hasListed(key: string): boolean {
+    return this.#seen?.has(key) ?? false;
+  }
+
+  /** Starts comparing a relist. */
+  beginRelist(): void {
+    this.#seen = new Set();
+  }
+
+  /** One listed object: the events (zero to two) that bring the consumer up to date. */
+  listed(object: object, meta: Meta | undefined, key: string = keyOf(meta)): Diff[] {
+    this.#seen?.add(key);
+    const prev = this.#get(key);
+    const next = { uid: meta?.uid, resourceVersion: meta?.resourceVersion };
+    switch (changeBetween(prev, next)) {
+      case 'added':
+        return [{ type: 'ADDED', object, seq: this.#set(key, next) }];
+      case 'recreated':
+        // Two changes, so that taking only the DELETED commits only the deletion.
+        return [
+          { type: 'DELETED', key, known: prev as Known, seq: this.#set(key, undefined) },
+          { type: 'ADDED', object, seq: this.#set(key, next) },
+        ];
+      case 'modified':
+        return [{ type: 'MODIFIED', object, seq: this.#set(key, next) }];
+      default:
+        return [];
+    }
+  }
+
+  /** Ends the relist: DELETED for everything known that the list did not contain. */
+  endRelist(): Diff[] {
+    const seen = this.#seen ?? new Set();
+    this.#seen = undefined;
+    const vanished: Array<[string, Known]> = [];
+    for (const [key, known] of this.#held()) if (!seen.has(key)) vanished.push([key, known]);
+    return vanished.map(([key, known]) => ({ type: 'DELETED', key, known, seq: this.#set(key, undefined) }));
+  }
+
+  /** Keeps every change up to `seq` (the consumer took the event that carried it). */
+  commit(seq: number): void {
+    const n = seq - this.#base;
+    if (n <= this.#head) return;
+    const to = Math.min(n, this.#journal.length);
+    const pending = this.#pending;
+    if (pending) {
+      // Taken: the view holds these now; what is left of a key on top of it is its changes not taken yet.
+      for (let i = this.#head; i < to; i++) {
+        const key = this.#journal[i] as string;
+        const left = (pending.get(key) ?? 1) - 1;
+        if (left > 0) pending.set(key, left);
+        else {
+          pending.delete(key);
+          this.#known.delete(key);
+        }
+      }
+    }
+    this.#head = to;
+    if (this.#head === this.#journal.length) {
+      this.#base += this.#head;
+      this.#journal.length = 0;
+      this.#before.length = 0;
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#journal.length) {
+      this.#base += this.#head;
+      this.#journal = this.#journal.slice(this.#head);
+      this.#before = this.#before.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** Undoes every change not committed (received, never taken), newest first. */
+  rollback(): void {
+    if (this.#pending) {
+      this.#known.clear(); // with a view, only uncommitted changes are kept here
+      this.#pending.clear();
+    } else {
+      for (let i = this.#journal.length - 1; i >= this.#head; i--) {
+        const key = this.#journal[i] as string;
+        const prev = this.#before[i];
+        if (prev) this.#known.set(key, prev);
+        else this.#known.delete(key);
+      }
+    }
+    this.#base += this.#journal.length;
+    this.#journal.length = 0;
+    this.#before.length = 0;
+    this.#head = 0;
+    this.#seen = undefined;
+  }
+
+  /** What the consumer holds (or will, once it takes what is pending) of `key`. */
+  #get(key: string): Known | undefined {
+    const own = this.#known.get(key);
+    if (own !== undefined || !this.#view) return own ?? undefined;
+    return this.#view.get(key);
+  }
+
+  /** Every key held, with what is held of it. */
+  *#held(): Iterable<[string, Known]> {
+    const view = this.#view;
+    if (!view) {
+      for (const [key, known] of this.#known) if (known) yield [key, known];
+      return;
+    }
+    for (const key of view.keys()) {
+      const known = this.#get(key);
+      if (known) yield [key, known];
+    }
+    for (const [key, known] of this.#known) if (known && !view.get(key)) yield [key, known];
+  }
+
+  /** Changes one key, journaled; returns the sequence number after the change. */
+  #set(key: string, value: Known | undefined): number {
+    this.#journal.push(key);
+    if (this.#pending) {
+      this.#before.push(undefined);
+      this.#pending.set(key, (this.#pending.get(key) ?? 0) + 1);
+      this.#known.set(key, value ?? null);
+    } else {
+      this.#before.push(this.#known.get(key) ?? undefined);
+      if (value) this.#known.set(key, value);
+      else this.#known.delete(key);
+    }
+    return this.seq;
+  }
+}
