@@ -8,7 +8,7 @@ interface Meta {
   resourceVersion?: string | undefined;
 }
 /** What is remembered of one delivered object: its uid and resourceVersion. */
-export type Known = Identity;
+type Known = Identity;
 
 /**
  * A {@link Known} as it is kept: one flat string — a header character (the resourceVersion's length, and whether the
