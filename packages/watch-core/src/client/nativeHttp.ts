@@ -73,6 +73,8 @@ export const HTTP2_HEALTH_DEFAULTS: Http2Health = Object.freeze({
 interface Session {
   readonly h2: Http2.ClientHttp2Session;
   active: number;
+  /** Closes the session `IDLE_MS` after its last stream ended (armed only while it has none). */
+  idle: NodeJS.Timeout | undefined;
 }
 
 interface Pool {
@@ -185,16 +187,15 @@ async function connect(pool: Pool, signal: AbortSignal): Promise<Session | undef
         return;
       }
       const h2 = http2.connect(url.origin, { createConnection: () => socket });
-      const session: Session = { h2, active: 0 };
+      const session: Session = { h2, active: 0, idle: undefined };
       const forget = (): void => {
         pool.sessions.delete(session);
       };
       h2.on('error', forget); // its streams fail with it
       h2.on('goaway', forget);
       h2.on('close', forget);
-      h2.setTimeout(IDLE_MS, () => {
-        if (session.active === 0) h2.close();
-      });
+      // Not h2.setTimeout: Node refreshes that timer on every frame read (a timer list insert per chunk of a watch).
+      h2.once('close', () => clearTimeout(session.idle));
       h2.unref(); // referenced only while a stream is open
       checkHealth(h2, socket, pool.health, url.origin);
       pool.sessions.add(session);
@@ -283,12 +284,22 @@ async function sessionFor(pool: Pool, signal: AbortSignal): Promise<Session | un
 
 /** Takes one stream of `s`'s capacity at once (before any await), so a burst never overfills a connection. */
 function reserve(s: Session): Session {
-  if (s.active++ === 0) s.h2.ref();
+  if (s.active++ === 0) {
+    s.h2.ref();
+    clearTimeout(s.idle);
+    s.idle = undefined;
+  }
   return s;
 }
 
 function release(s: Session): void {
-  if (--s.active === 0) s.h2.unref();
+  if (--s.active === 0) {
+    s.h2.unref();
+    s.idle = setTimeout(() => {
+      if (s.active === 0) s.h2.close();
+    }, IDLE_MS);
+    s.idle.unref();
+  }
 }
 
 function agentFor(pool: Pool): Http.Agent {
