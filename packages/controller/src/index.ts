@@ -1,3 +1,11 @@
-// @kwatch/controller: level-triggered reconcile on kwatch's shared informers (the queue so far).
-export { ItemBackoff, TokenBucket } from './queue/rateLimiter.ts';
-export { type Priority, WorkQueue, type WorkQueueOptions } from './queue/workQueue.ts';
+// @kwatch/controller: level-triggered reconcile on kwatch's shared informers.
+export {
+  Controller,
+  type ControllerOptions,
+  type ControllerStats,
+  type ReconcileContext,
+  type ReconcileResult,
+  type RunOptions,
+  TerminalError,
+} from './controller/index.ts';
+export { ItemBackoff, type Priority, TokenBucket, WorkQueue, type WorkQueueOptions } from './queue/index.ts';

@@ -1,0 +1,10 @@
+// The controller layer: Controller on shared informers, TerminalError.
+export {
+  Controller,
+  type ControllerOptions,
+  type ControllerStats,
+  type ReconcileContext,
+  type ReconcileResult,
+  type RunOptions,
+  TerminalError,
+} from './controller.ts';

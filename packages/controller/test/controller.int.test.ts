@@ -1,0 +1,167 @@
+// Controller on the real control plane: level-triggered reconciles, dedup, one key at a time, retries, terminal, stop.
+import { randomBytes } from 'node:crypto';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { ConfigMap } from '@kwatch/models/v1';
+import { attachControlPlane } from '@kwatch/testenv';
+import { InformerFactory } from '@kwatch/watch-core';
+import { expect, inject, it } from 'vitest';
+import { Controller, TerminalError } from '../src/index.ts';
+
+const cp = attachControlPlane(inject('kwatchTestenvState'));
+const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+
+async function namespace(): Promise<string> {
+  const name = `ctl-${randomBytes(3).toString('hex')}`;
+  await core.createNamespace({ body: { metadata: { name } } });
+  return name;
+}
+
+async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+it('reconciles every object and every change, deduplicates bursts, never runs one key twice at once, converges', async () => {
+  const ns = await namespace();
+  const N = 40;
+  for (let i = 0; i < N; i++)
+    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: `cm-${i}` }, data: { v: '0' } } });
+  const running = new Set<string>();
+  let overlaps = 0;
+  let peak = 0;
+  /** What each key's last reconcile saw: the converged state must be the last written one. */
+  const seen = new Map<string, string | undefined>();
+  const informers = new InformerFactory({ kubeConfig: cp.kubeConfig });
+  const controller = new Controller(ConfigMap, {
+    informers,
+    namespace: ns,
+    concurrency: 4,
+    reconcile: async ({ key, object }) => {
+      if (running.has(key)) overlaps += 1;
+      running.add(key);
+      peak = Math.max(peak, running.size);
+      await new Promise((r) => setTimeout(r, 5)); // slow enough that changes pile up behind a running key
+      seen.set(key, object?.data?.v);
+      running.delete(key);
+    },
+  });
+  const stop = new AbortController();
+  const done = controller.run({ signal: stop.signal });
+  await until('the initial list reconciled', () => seen.size === N);
+
+  // Bursts: each object changed 10 times in a row, as fast as the apiserver takes it.
+  let changes = 0;
+  const before = controller.stats.reconciles;
+  await Promise.all(
+    Array.from({ length: N }, async (_, i) => {
+      for (let v = 1; v <= 10; v++) {
+        await core.patchNamespacedConfigMap({
+          namespace: ns,
+          name: `cm-${i}`,
+          body: [{ op: 'replace', path: '/data/v', value: String(v) }],
+        });
+        changes += 1;
+      }
+    }),
+  );
+  await until('every object seen at its last version', () => [...seen.values()].every((v) => v === '10'));
+  // One deletion: reconciled with no object.
+  await core.deleteNamespacedConfigMap({ namespace: ns, name: 'cm-0' });
+  await until('the deletion reconciled', () => seen.get(`${ns}/cm-0`) === undefined);
+  stop.abort();
+  await done;
+  informers.stop();
+
+  const reconcilesForChanges = controller.stats.reconciles - before;
+  expect(overlaps).toBe(0);
+  expect(peak).toBeLessThanOrEqual(4);
+  expect(changes).toBe(N * 10);
+  expect(reconcilesForChanges).toBeLessThan(changes); // deduplicated: fewer reconciles than changes
+  expect(controller.stats.running).toBe(0);
+});
+
+it('a failing reconcile retries with backoff until it succeeds; a TerminalError does not retry; stop() starts nothing after', async () => {
+  const ns = await namespace();
+  await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'flaky' } } });
+  await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'terminal' } } });
+  const calls = new Map<string, number[]>();
+  const errors: string[] = [];
+  const controller = new Controller(ConfigMap, {
+    kubeConfig: cp.kubeConfig,
+    namespace: ns,
+    queue: { backoff: { baseMs: 20, maxMs: 1000 } },
+    onError: (e, key) => errors.push(`${key}: ${(e as Error).name}`),
+    reconcile: ({ name, retries }) => {
+      calls.set(name, [...(calls.get(name) ?? []), retries]);
+      if (name === 'terminal') throw new TerminalError('cannot be done');
+      if (name === 'flaky' && retries < 3) throw new Error('not yet');
+      return undefined;
+    },
+  });
+  const stop = new AbortController();
+  const done = controller.run({ signal: stop.signal });
+  await until('flaky succeeded', () => (calls.get('flaky') ?? []).length === 4);
+  await new Promise((r) => setTimeout(r, 300)); // a terminal key would have been retried by now (20 ms backoff)
+  stop.abort();
+  await done;
+  const after = controller.stats.reconciles;
+  await core.patchNamespacedConfigMap({
+    namespace: ns,
+    name: 'flaky',
+    body: [{ op: 'add', path: '/data', value: { late: 'yes' } }],
+  });
+  await new Promise((r) => setTimeout(r, 300));
+
+  expect(calls.get('flaky')).toEqual([0, 1, 2, 3]); // retries counted, then success
+  expect(calls.get('terminal')).toEqual([0]); // never retried
+  expect(errors.filter((e) => e.startsWith(`${ns}/terminal`))).toEqual([`${ns}/terminal: TerminalError`]);
+  expect(controller.stats.reconciles).toBe(after); // nothing after run() resolved
+});
+
+it('a hanging reconcile is timed out without stopping the others, and its key never runs twice at once', async () => {
+  const ns = await namespace();
+  await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'hang' } } });
+  await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'ok' } } });
+  let hangRuns = 0;
+  let hanging = 0;
+  let overlap = false;
+  let okRuns = 0;
+  let release: (() => void) | undefined;
+  const controller = new Controller(ConfigMap, {
+    kubeConfig: cp.kubeConfig,
+    namespace: ns,
+    concurrency: 1, // one worker: the timeout must free it for 'ok'
+    reconcileTimeoutMs: 200,
+    queue: { backoff: { baseMs: 10, maxMs: 10 } },
+    reconcile: async ({ name, signal }) => {
+      if (name === 'ok') {
+        okRuns += 1;
+        return;
+      }
+      hangRuns += 1;
+      if (hanging > 0) overlap = true;
+      hanging += 1;
+      // Ignores its signal the first time: the key must still not run again until this call settles.
+      if (hangRuns === 1) await new Promise<void>((r) => (release = r));
+      else await new Promise((r) => setTimeout(r, 5));
+      hanging -= 1;
+      expect(signal.aborted || hangRuns > 1).toBe(true);
+    },
+  });
+  const stop = new AbortController();
+  const done = controller.run({ signal: stop.signal });
+  await until('ok reconciled while hang hangs', () => okRuns >= 1 && hangRuns === 1);
+  await new Promise((r) => setTimeout(r, 300)); // well past the timeout and the 10 ms backoff
+  // A change of the hung key enqueues it: it must still wait for the first call to settle.
+  await core.patchNamespacedConfigMap({ namespace: ns, name: 'hang', body: [{ op: 'add', path: '/data', value: { x: '1' } }] });
+  await new Promise((r) => setTimeout(r, 300));
+  expect(hangRuns).toBe(1); // not run again while the first call has not settled
+  release?.();
+  await until('hang retried after its first call settled', () => hangRuns >= 2);
+  stop.abort();
+  await done;
+  expect(overlap).toBe(false);
+});
