@@ -3,6 +3,7 @@ export {
   Controller,
   type ControllerOptions,
   type ControllerStats,
+  ReconcileClient,
   type ReconcileContext,
   type ReconcileResult,
   type RunOptions,

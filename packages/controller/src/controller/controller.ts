@@ -1,8 +1,10 @@
 // Controller: one kind's shared informer feeding a WorkQueue, and workers that reconcile keys level-triggered.
 import type { CheckWatchable, KubernetesKind, WatchedObject } from '@kwatch/models';
+import { describeKind } from '@kwatch/models';
 import type { InformerFactoryOptions, InformerOptions } from '@kwatch/watch-core';
-import { InformerFactory, isMarker, KwatchError } from '@kwatch/watch-core';
+import { InformerFactory, isMarker, KubeClient, KwatchError } from '@kwatch/watch-core';
 import { WorkQueue, type WorkQueueOptions } from '../queue/index.ts';
+import { cacheHolds, ReconcileClient, type Write } from './readYourWrites.ts';
 
 /**
  * Thrown by a reconcile that must not be retried (a spec that can never be satisfied): the key's backoff is reset and
@@ -37,6 +39,8 @@ export interface ReconcileContext<T> {
   readonly signal: AbortSignal;
   /** Failures in a row of this key before this run (0 on a first try or after a success). */
   readonly retries: number;
+  /** Writes through it are seen by this key's next reconcile (read-your-writes). */
+  readonly client: ReconcileClient;
 }
 
 /**
@@ -82,6 +86,17 @@ export interface ControllerOptions<T> {
   readonly queue?: WorkQueueOptions;
   /** Told of every failed reconcile (after it is requeued, or not for a {@link TerminalError}). Default: none. */
   readonly onError?: (error: unknown, key: string) => void;
+  /**
+   * Read-your-writes: a key's reconcile does not start before the shared cache holds what the key's previous
+   * reconcile wrote through its `client` (the written resourceVersion or newer) to objects of the watched kind.
+   * `false` turns it off (for comparison). Default: `true`.
+   */
+  readonly readYourWrites?: boolean;
+  /**
+   * How long a reconcile waits for the cache to see the previous one's writes; past it, the object is read from the
+   * server instead of the cache. Default: `10000`.
+   */
+  readonly readYourWritesTimeoutMs?: number;
 }
 
 /** Options of {@link Controller.run}. */
@@ -102,6 +117,10 @@ export interface ControllerStats {
   readonly running: number;
   /** Keys waiting in the queue. */
   readonly queued: number;
+  /** Reconciles that waited for the cache to see their key's previous writes. */
+  readonly cacheWaits: number;
+  /** Reconciles that gave up waiting and read their object from the server. */
+  readonly serverReads: number;
 }
 
 /**
@@ -125,7 +144,11 @@ export class Controller<K extends KubernetesKind> {
   readonly #queue: WorkQueue<string>;
   #reconciles = 0;
   #failures = 0;
+  #cacheWaits = 0;
+  #serverReads = 0;
   #running = false;
+  /** Per key, what its last reconcile wrote to objects of the watched kind (waited for before its next one). */
+  readonly #written = new Map<string, Write[]>();
 
   /** Checks `concurrency` and `reconcileTimeoutMs` (an `INVALID_OPTION` naming what is wrong). */
   constructor(kind: K & CheckWatchable<K>, options: ControllerOptions<WatchedObject<K>>) {
@@ -146,7 +169,14 @@ export class Controller<K extends KubernetesKind> {
 
   /** What the controller has done so far. */
   get stats(): ControllerStats {
-    return { reconciles: this.#reconciles, failures: this.#failures, running: this.#queue.running, queued: this.#queue.length };
+    return {
+      reconciles: this.#reconciles,
+      failures: this.#failures,
+      running: this.#queue.running,
+      queued: this.#queue.length,
+      cacheWaits: this.#cacheWaits,
+      serverReads: this.#serverReads,
+    };
   }
 
   /**
@@ -193,7 +223,10 @@ export class Controller<K extends KubernetesKind> {
         if (!stop.signal.aborted) failure = { error };
         stop.abort(error);
       });
-      const workers = Array.from({ length: this.#options.concurrency ?? 1 }, () => this.#work(store, stop.signal, inFlight));
+      const client = new KubeClient(this.#options.kubeConfig ? { kubeConfig: this.#options.kubeConfig } : {});
+      const workers = Array.from({ length: this.#options.concurrency ?? 1 }, () =>
+        this.#work(store, client, stop.signal, inFlight),
+      );
       await new Promise<void>((resolve) => {
         if (stop.signal.aborted) resolve();
         else stop.signal.addEventListener('abort', () => resolve(), { once: true });
@@ -217,10 +250,13 @@ export class Controller<K extends KubernetesKind> {
   /** One worker: takes keys until the queue shuts down; a reconcile that times out frees the worker, not its key. */
   async #work(
     store: { get(ns: string | undefined, name: string): unknown },
+    kube: KubeClient,
     stopped: AbortSignal,
     inFlight: Set<Promise<void>>,
   ): Promise<void> {
     const queue = this.#queue;
+    const info = describeKind(this.#kind);
+    const resource = `${info.group}/${info.plural}`;
     for (let key = await queue.get(); key !== undefined; key = await queue.get()) {
       const slash = key.indexOf('/');
       const namespace = slash > 0 ? key.slice(0, slash) : undefined;
@@ -232,15 +268,18 @@ export class Controller<K extends KubernetesKind> {
       this.#reconciles += 1;
       const current = key;
       // The key stays running until the call settles, even past a timeout: never two reconciles of one key at once.
+      const client = new ReconcileClient(kube);
       const call = (async () => {
         try {
+          const object = await this.#objectFor(current, namespace, name, store, kube, info, run.signal);
           const result = await this.#options.reconcile({
             key: current,
             namespace,
             name,
-            object: store.get(namespace, name) as WatchedObject<K> | undefined,
+            object: object as WatchedObject<K> | undefined,
             signal: run.signal,
             retries,
+            client,
           });
           if (run.signal.aborted && !stopped.aborted) throw run.signal.reason; // timed out: its result is not trusted
           queue.forget(current);
@@ -253,6 +292,9 @@ export class Controller<K extends KubernetesKind> {
           this.#options.onError?.(error, current);
         } finally {
           stopped.removeEventListener('abort', onStop);
+          // What this run wrote to objects of the watched kind: the key's next run waits until the cache holds it.
+          const writes = client.writes.filter((w) => w.resource === resource);
+          if (writes.length > 0 && this.#options.readYourWrites !== false) this.#written.set(current, writes);
           queue.done(current);
         }
       })();
@@ -274,6 +316,49 @@ export class Controller<K extends KubernetesKind> {
         }),
       ]);
       clearTimeout(timer);
+    }
+  }
+
+  /**
+   * The object a reconcile of `key` is given: from the shared cache once it holds every write of the key's previous
+   * reconcile (waiting up to `readYourWritesTimeoutMs`); past that bound, from the server.
+   */
+  async #objectFor(
+    key: string,
+    namespace: string | undefined,
+    name: string,
+    store: { get(ns: string | undefined, name: string): unknown },
+    kube: KubeClient,
+    info: { apiVersion: string; plural: string },
+    signal: AbortSignal,
+  ): Promise<unknown> {
+    const writes = this.#written.get(key);
+    const held = (): boolean =>
+      (writes ?? []).every((w) => cacheHolds(w, store.get(w.namespace, w.name) as Parameters<typeof cacheHolds>[1]));
+    if (!writes || held()) {
+      this.#written.delete(key);
+      return store.get(namespace, name);
+    }
+    this.#cacheWaits += 1;
+    const deadline = Date.now() + (this.#options.readYourWritesTimeoutMs ?? 10_000);
+    while (Date.now() < deadline && !signal.aborted) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (held()) {
+        this.#written.delete(key);
+        return store.get(namespace, name);
+      }
+    }
+    signal.throwIfAborted();
+    // The cache is late: read the object from the server (its state is at least what was written).
+    this.#written.delete(key);
+    this.#serverReads += 1;
+    const base = info.apiVersion.includes('/') ? `/apis/${info.apiVersion}` : `/api/${info.apiVersion}`;
+    const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+    try {
+      return await kube.request({ path: `${base}${ns}/${info.plural}/${encodeURIComponent(name)}`, signal });
+    } catch (error) {
+      if ((error as { code?: string }).code === 'NOT_FOUND') return undefined;
+      throw error;
     }
   }
 }

@@ -8,3 +8,4 @@ export {
   type RunOptions,
   TerminalError,
 } from './controller.ts';
+export { ReconcileClient } from './readYourWrites.ts';
