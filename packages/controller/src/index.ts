@@ -6,7 +6,9 @@ export {
   ReconcileClient,
   type ReconcileContext,
   type ReconcileResult,
+  type Relation,
   type RunOptions,
+  related,
   TerminalError,
 } from './controller/index.ts';
 export { ItemBackoff, type Priority, TokenBucket, WorkQueue, type WorkQueueOptions } from './queue/index.ts';

@@ -1,11 +1,11 @@
 // Controller on the real control plane: level-triggered reconciles, dedup, one key at a time, retries, terminal, stop.
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { ConfigMap } from '@kwatch/models/v1';
+import { ConfigMap, Namespace, Secret } from '@kwatch/models/v1';
 import { attachControlPlane } from '@kwatch/testenv';
 import { InformerFactory } from '@kwatch/watch-core';
 import { expect, inject, it } from 'vitest';
-import { Controller, TerminalError } from '../src/index.ts';
+import { Controller, related, TerminalError } from '../src/index.ts';
 
 const cp = attachControlPlane(inject('kwatchTestenvState'));
 const core = cp.kubeConfig.makeApiClient(CoreV1Api);
@@ -164,4 +164,44 @@ it('a hanging reconcile is timed out without stopping the others, and its key ne
   stop.abort();
   await done;
   expect(overlap).toBe(false);
+});
+
+it('owns: a change to an owned Secret enqueues its controller ConfigMap; watches: a Namespace change enqueues what map gives', async () => {
+  const ns = await namespace();
+  const owner = await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'owner' } } });
+  await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'settings' } } });
+  const ownerRef = { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata?.uid ?? '', controller: true };
+  await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'owned', ownerReferences: [ownerRef] } } });
+  // Not a controller reference: must not enqueue anything.
+  await core.createNamespacedSecret({
+    namespace: ns,
+    body: { metadata: { name: 'loose', ownerReferences: [{ ...ownerRef, controller: false }] } },
+  });
+  const runs = new Map<string, number>();
+  const controller = new Controller(ConfigMap, {
+    kubeConfig: cp.kubeConfig,
+    namespace: ns,
+    owns: [Secret],
+    watches: [related(Namespace, (n) => (n.metadata?.name === ns ? [`${ns}/settings`] : []))],
+    reconcile: ({ name }) => {
+      runs.set(name, (runs.get(name) ?? 0) + 1);
+      return undefined;
+    },
+  });
+  const stop = new AbortController();
+  const done = controller.run({ signal: stop.signal });
+  await until('the initial reconciles', () => runs.get('owner') === 1 && runs.get('settings') === 1);
+  await new Promise((r) => setTimeout(r, 200));
+  const before = { owner: runs.get('owner'), settings: runs.get('settings') };
+  await core.patchNamespacedSecret({ namespace: ns, name: 'owned', body: [{ op: 'add', path: '/data', value: { k: 'dg==' } }] });
+  await until('the owner reconciled after its Secret changed', () => (runs.get('owner') ?? 0) > (before.owner ?? 0));
+  await core.patchNamespacedSecret({ namespace: ns, name: 'loose', body: [{ op: 'add', path: '/data', value: { k: 'dg==' } }] });
+  await core.patchNamespace({ name: ns, body: [{ op: 'add', path: '/metadata/labels', value: { touched: 'yes' } }] });
+  await until('settings reconciled after its Namespace changed', () => (runs.get('settings') ?? 0) > (before.settings ?? 0));
+  await core.deleteNamespacedSecret({ namespace: ns, name: 'owned' });
+  await until('the owner reconciled after its Secret was deleted', () => (runs.get('owner') ?? 0) > (before.owner ?? 0) + 1);
+  stop.abort();
+  await done;
+  expect(runs.get('owner')).toBe((before.owner ?? 0) + 2); // the owned change and deletion; not the loose one
+  expect([...runs.keys()].sort()).toEqual(['owner', 'settings']);
 });

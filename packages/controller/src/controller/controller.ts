@@ -7,6 +7,55 @@ import { WorkQueue, type WorkQueueOptions } from '../queue/index.ts';
 import { cacheHolds, ReconcileClient, type Write } from './readYourWrites.ts';
 
 /**
+ * A kind whose changes enqueue keys of the controller's kind: `map` gives them for an object (before or after a change).
+ * Made with {@link related}, which types `map`'s object.
+ *
+ * @example
+ * ```ts
+ * watches: [related(Namespace, (ns) => [`${ns.metadata?.name}/settings`])]
+ * ```
+ */
+export interface Relation {
+  readonly kind: KubernetesKind;
+  readonly map: (object: never) => Iterable<string>;
+}
+
+/**
+ * A {@link Relation}: changes of `kind` enqueue the keys (`namespace/name` of the controller's kind) that `map` gives.
+ *
+ * @example
+ * ```ts
+ * new Controller(ConfigMap, { watches: [related(Namespace, (ns) => [`${ns.metadata?.name}/settings`])], reconcile });
+ * ```
+ */
+export function related<R extends KubernetesKind>(
+  kind: R & CheckWatchable<R>,
+  map: (object: WatchedObject<R>) => Iterable<string>,
+): Relation {
+  return { kind, map: map as (object: never) => Iterable<string> };
+}
+
+/** The keys of the controller objects of `info`'s kind that own `object` (`ownerReferences` with `controller: true`). */
+function ownersOf(object: never, info: { group: string; kind: string; namespaced: boolean }): string[] {
+  const meta = (
+    object as {
+      metadata?: {
+        namespace?: string;
+        ownerReferences?: Array<{ apiVersion?: string; kind?: string; name?: string; controller?: boolean }>;
+      };
+    }
+  ).metadata;
+  const keys: string[] = [];
+  for (const ref of meta?.ownerReferences ?? []) {
+    if (!ref.controller || ref.kind !== info.kind || !ref.name) continue;
+    const group = ref.apiVersion?.includes('/') ? ref.apiVersion.slice(0, ref.apiVersion.indexOf('/')) : '';
+    if (group !== info.group) continue;
+    keys.push(`${info.namespaced ? (meta?.namespace ?? '') : ''}/${ref.name}`);
+  }
+  return keys;
+}
+
+/**
  * Thrown by a reconcile that must not be retried (a spec that can never be satisfied): the key's backoff is reset and
  * it runs again only when it changes. Any other error retries with the queue's backoff.
  *
@@ -71,6 +120,13 @@ export interface ControllerOptions<T> {
   readonly labelSelector?: string;
   /** A field selector. Default: none. */
   readonly fieldSelector?: string;
+  /**
+   * Kinds whose objects this kind controls (an `ownerReference` with `controller: true` to an object of this kind):
+   * a change to one enqueues its owner. Watched in the same namespace, through the same shared informers. Default: none.
+   */
+  readonly owns?: readonly KubernetesKind[];
+  /** Other kinds whose changes enqueue the keys their `map` gives (see {@link related}). Default: none. */
+  readonly watches?: readonly Relation[];
   /** Keys reconciled at once (different keys; one key never twice at once). Default: `1`, as controller-runtime. */
   readonly concurrency?: number;
   /**
@@ -194,45 +250,50 @@ export class Controller<K extends KubernetesKind> {
     const ownFactory = this.#options.informers === undefined;
     const informers =
       this.#options.informers ?? new InformerFactory(this.#options.kubeConfig ? { kubeConfig: this.#options.kubeConfig } : {});
+    const namespace = this.#options.namespace || undefined;
     const selection = {
-      ...(this.#options.namespace ? { namespace: this.#options.namespace } : {}),
+      ...(namespace ? { namespace } : {}),
       ...(this.#options.labelSelector ? { labelSelector: this.#options.labelSelector } : {}),
       ...(this.#options.fieldSelector ? { fieldSelector: this.#options.fieldSelector } : {}),
     } as InformerOptions<K>;
     const kind = this.#kind as K & CheckWatchable<K>;
+    const info = describeKind(kind);
     const store = informers.store(kind, selection as never);
+    const stores: Array<{ synced(): Promise<void>; release(): void }> = [store];
     const queue = this.#queue;
     const inFlight = new Set<Promise<void>>();
     let failure: { error: unknown } | undefined;
+    const fail = (error: unknown): void => {
+      if (!stop.signal.aborted) failure ??= { error };
+      stop.abort(error);
+    };
+    const feeds: Promise<void>[] = [];
     try {
-      const feed = (async () => {
-        let synced = false;
-        const events = informers.stream(kind, { ...selection, markers: true, signal: stop.signal } as never);
-        for await (const e of events as AsyncIterable<{
-          type: string;
-          object?: { metadata?: { namespace?: string; name?: string } };
-        }>) {
-          if (isMarker(e as never)) {
-            synced = e.type === 'SYNCED';
-            continue;
-          }
-          const meta = e.object?.metadata;
-          queue.add(`${meta?.namespace ?? ''}/${meta?.name ?? ''}`, synced ? 'high' : 'low');
-        }
-      })().catch((error: unknown) => {
-        if (!stop.signal.aborted) failure = { error };
-        stop.abort(error);
-      });
-      const client = new KubeClient(this.#options.kubeConfig ? { kubeConfig: this.#options.kubeConfig } : {});
-      const workers = Array.from({ length: this.#options.concurrency ?? 1 }, () =>
-        this.#work(store, client, stop.signal, inFlight),
-      );
-      await new Promise<void>((resolve) => {
+      feeds.push(this.#feedPrimary(informers, kind, selection, stop.signal).catch(fail));
+      // Related kinds: the namespace only (not the primary's selectors); a change enqueues the keys it maps to.
+      const related = [
+        ...(this.#options.owns ?? []).map((owned) => ({ kind: owned, map: (o: never) => ownersOf(o, info) })),
+        ...(this.#options.watches ?? []),
+      ];
+      for (const r of related) {
+        const scoped = describeKind(r.kind).namespaced && namespace ? { namespace } : {};
+        const s = informers.store(r.kind as K & CheckWatchable<K>, scoped as never);
+        stores.push(s);
+        feeds.push(this.#feedRelated(s, r.map as (o: unknown) => Iterable<string>, stop.signal).catch(fail));
+      }
+      // Caches warm before any reconcile reads them (controller-runtime's WaitForCacheSync).
+      const aborted = new Promise<void>((resolve) => {
         if (stop.signal.aborted) resolve();
         else stop.signal.addEventListener('abort', () => resolve(), { once: true });
       });
+      await Promise.race([Promise.all(stores.map((s) => s.synced())).catch(fail), aborted]);
+      const client = new KubeClient(this.#options.kubeConfig ? { kubeConfig: this.#options.kubeConfig } : {});
+      const workers = stop.signal.aborted
+        ? []
+        : Array.from({ length: this.#options.concurrency ?? 1 }, () => this.#work(store, client, stop.signal, inFlight));
+      await aborted;
       queue.shutDown();
-      await feed;
+      await Promise.all(feeds);
       await Promise.all(workers);
       const drained = Promise.all(inFlight).then(() => queue.drain());
       const limit = options.drainTimeoutMs ?? 30_000;
@@ -241,10 +302,47 @@ export class Controller<K extends KubernetesKind> {
       clearTimeout(timer);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
-      store.release();
+      for (const s of stores) s.release();
       if (ownFactory) informers.stop();
     }
     if (failure) throw failure.error;
+  }
+
+  /** Every object of the primary kind, and every change: its key, `low` until the first `SYNCED`, `high` after. */
+  async #feedPrimary(
+    informers: InformerFactory,
+    kind: K & CheckWatchable<K>,
+    selection: object,
+    signal: AbortSignal,
+  ): Promise<void> {
+    let synced = false;
+    const events = informers.stream(kind, { ...selection, markers: true, signal } as never) as AsyncIterable<{
+      type: string;
+      object?: { metadata?: { namespace?: string; name?: string } };
+    }>;
+    for await (const e of events) {
+      if (isMarker(e as never)) {
+        synced = e.type === 'SYNCED';
+        continue;
+      }
+      const meta = e.object?.metadata;
+      this.#queue.add(`${meta?.namespace ?? ''}/${meta?.name ?? ''}`, synced ? 'high' : 'low');
+    }
+  }
+
+  /** Every change of a related kind: the keys `map` gives for the object before and after it. */
+  async #feedRelated(
+    store: { isReady: boolean; events(options: { signal: AbortSignal }): AsyncIterable<{ object: unknown; old: unknown }> },
+    map: (object: unknown) => Iterable<string>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    for await (const change of store.events({ signal })) {
+      const priority = store.isReady ? 'high' : 'low';
+      for (const object of [change.object, change.old]) {
+        if (object === undefined) continue;
+        for (const key of map(object)) this.#queue.add(key, priority);
+      }
+    }
   }
 
   /** One worker: takes keys until the queue shuts down; a reconcile that times out frees the worker, not its key. */

@@ -5,7 +5,9 @@ export {
   type ControllerStats,
   type ReconcileContext,
   type ReconcileResult,
+  type Relation,
   type RunOptions,
+  related,
   TerminalError,
 } from './controller.ts';
 export { ReconcileClient } from './readYourWrites.ts';
