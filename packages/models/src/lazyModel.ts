@@ -62,12 +62,14 @@ export function lazyModel<C extends object>(specifier: string, name: string, api
   // biome-ignore lint/complexity/useArrowFunction: an arrow function cannot be called with `new`.
   const target = { [name]: function () {} }[name] as unknown as C;
   const stand: C = new Proxy(target, {
-    get(_, key) {
+    get(_, key, receiver) {
       if (key === 'apiVersion' && apiVersion !== undefined) return apiVersion;
       if (key === 'kind' && kind !== undefined) return kind;
       if (key === 'name') return name;
-      if (key === LAZY_MODEL) return load;
-      if (key === LAZY_PROTOTYPE) return adoption;
+      // Only the stand-in itself is lazy: a subclass (`class MyPod extends Pod`) that inherits through it is its own
+      // class, whose objects are adopted by its own prototype.
+      if (key === LAZY_MODEL) return receiver === stand ? load : undefined;
+      if (key === LAZY_PROTOTYPE) return receiver === stand ? adoption : undefined;
       if (key === DESCRIPTOR || key === 'then') return undefined;
       const cls = load();
       return Reflect.get(cls, key, cls);
@@ -87,7 +89,12 @@ export function lazyModel<C extends object>(specifier: string, name: string, api
       // function; any other property is reported configurable, which the target cannot contradict.
       return key === 'prototype' ? { ...d, writable: true, configurable: false } : { ...d, configurable: true };
     },
-    set: (_, key, value) => Reflect.set(load(), key, value),
+    // A subclass's static assignment (`MyPod.x = 1`, or a static field compiled without define semantics) reaches
+    // here with the subclass as receiver: it lands on the subclass, never on kubernetes-models' class.
+    set: (_, key, value, receiver) => {
+      const cls = load();
+      return Reflect.set(cls, key, value, receiver === stand ? cls : receiver);
+    },
     defineProperty: (_, key, d) => Reflect.defineProperty(load(), key, d),
     deleteProperty: (_, key) => Reflect.deleteProperty(load(), key),
   });
@@ -104,7 +111,8 @@ export function lazyModel<C extends object>(specifier: string, name: string, api
  */
 export function realModel<T>(value: T): T {
   if ((typeof value === 'function' || (typeof value === 'object' && value !== null)) && LAZY_MODEL in value) {
-    return (value as unknown as Record<symbol, () => T>)[LAZY_MODEL]?.() as T;
+    const load = (value as unknown as Record<symbol, (() => T) | undefined>)[LAZY_MODEL];
+    if (load) return load();
   }
   return value;
 }
@@ -127,7 +135,7 @@ export function realModel<T>(value: T): T {
  */
 export function adoptionSource(value: unknown): (() => object) | undefined {
   if ((typeof value === 'function' || (typeof value === 'object' && value !== null)) && LAZY_PROTOTYPE in value) {
-    return (value as Record<symbol, () => object>)[LAZY_PROTOTYPE];
+    return (value as Record<symbol, (() => object) | undefined>)[LAZY_PROTOTYPE];
   }
   return undefined;
 }
