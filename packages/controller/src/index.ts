@@ -3,6 +3,8 @@ export {
   Controller,
   type ControllerOptions,
   type ControllerStats,
+  type FinalizerContext,
+  type FinalizerOptions,
   ReconcileClient,
   type ReconcileContext,
   type ReconcileResult,

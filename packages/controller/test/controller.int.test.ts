@@ -205,3 +205,57 @@ it('owns: a change to an owned Secret enqueues its controller ConfigMap; watches
   expect(runs.get('owner')).toBe((before.owner ?? 0) + 2); // the owned change and deletion; not the loose one
   expect([...runs.keys()].sort()).toEqual(['owner', 'settings']);
 });
+
+it('a finalizer is added before the first reconcile acts, cleanup runs on deletion (retried until it succeeds), then the object goes', async () => {
+  const ns = await namespace();
+  await core.createNamespacedConfigMap({
+    namespace: ns,
+    body: { metadata: { name: 'guarded', finalizers: ['other.example.com/keep'] } },
+  });
+  const seenFinalizers: string[][] = [];
+  const cleanups: string[] = [];
+  const controller = new Controller(ConfigMap, {
+    kubeConfig: cp.kubeConfig,
+    namespace: ns,
+    queue: { backoff: { baseMs: 20, maxMs: 100 } },
+    finalizer: {
+      name: 'kwatch.example.com/cleanup',
+      cleanup: ({ object }) => {
+        cleanups.push(object.metadata?.name ?? '');
+        if (cleanups.length === 1) throw new Error('external system unavailable'); // retried
+      },
+    },
+    reconcile: ({ object }) => {
+      if (object) seenFinalizers.push([...(object.metadata?.finalizers ?? [])]);
+      return undefined;
+    },
+  });
+  const stop = new AbortController();
+  const done = controller.run({ signal: stop.signal });
+  await until('the first reconcile', () => seenFinalizers.length > 0);
+  expect(seenFinalizers[0]).toEqual(['other.example.com/keep', 'kwatch.example.com/cleanup']); // added before it acted
+  const onServer = await core.readNamespacedConfigMap({ namespace: ns, name: 'guarded' });
+  expect(onServer.metadata?.finalizers).toEqual(['other.example.com/keep', 'kwatch.example.com/cleanup']);
+
+  await core.deleteNamespacedConfigMap({ namespace: ns, name: 'guarded' });
+  await until('cleanup succeeded', () => cleanups.length === 2);
+  let left: string[] | undefined;
+  for (let i = 0; i < 100; i++) {
+    left = (await core.readNamespacedConfigMap({ namespace: ns, name: 'guarded' })).metadata?.finalizers;
+    if (left?.length === 1) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  expect(left).toEqual(['other.example.com/keep']); // ours removed, the other kept
+  const reconcilesBefore = seenFinalizers.length;
+  await new Promise((r) => setTimeout(r, 200));
+  stop.abort();
+  await done;
+  expect(cleanups).toEqual(['guarded', 'guarded']);
+  expect(seenFinalizers.length).toBe(reconcilesBefore); // no reconcile of an object being deleted
+  // Let the namespace's object go: remove the other finalizer by hand.
+  await core.patchNamespacedConfigMap({
+    namespace: ns,
+    name: 'guarded',
+    body: [{ op: 'remove', path: '/metadata/finalizers/0' }],
+  });
+});

@@ -4,6 +4,7 @@ import { describeKind } from '@kwatch/models';
 import type { InformerFactoryOptions, InformerOptions } from '@kwatch/watch-core';
 import { InformerFactory, isMarker, KubeClient, KwatchError } from '@kwatch/watch-core';
 import { WorkQueue, type WorkQueueOptions } from '../queue/index.ts';
+import { applyFinalizer, type FinalizerOptions, objectPath } from './finalizer.ts';
 import { cacheHolds, ReconcileClient, type Write } from './readYourWrites.ts';
 
 /**
@@ -140,6 +141,11 @@ export interface ControllerOptions<T> {
   readonly kubeConfig?: InformerFactoryOptions['kubeConfig'];
   /** The queue's backoff, token bucket and aging. Default: see {@link WorkQueueOptions}. */
   readonly queue?: WorkQueueOptions;
+  /**
+   * A finalizer managed for the reconcile: added before it first acts on an object, its `cleanup` run and the
+   * finalizer removed when the object is being deleted (see {@link FinalizerOptions}). Default: none.
+   */
+  readonly finalizer?: FinalizerOptions<T>;
   /** Told of every failed reconcile (after it is requeued, or not for a {@link TerminalError}). Default: none. */
   readonly onError?: (error: unknown, key: string) => void;
   /**
@@ -369,7 +375,17 @@ export class Controller<K extends KubernetesKind> {
       const client = new ReconcileClient(kube);
       const call = (async () => {
         try {
-          const object = await this.#objectFor(current, namespace, name, store, kube, info, run.signal);
+          let object = await this.#objectFor(current, namespace, name, store, kube, info, run.signal);
+          const finalizer = this.#options.finalizer;
+          if (finalizer && object !== undefined) {
+            const path = objectPath(info, namespace, name);
+            const step = await applyFinalizer(finalizer, current, object as WatchedObject<K>, path, client, run.signal);
+            if (!step.proceed) {
+              queue.forget(current);
+              return;
+            }
+            object = step.object;
+          }
           const result = await this.#options.reconcile({
             key: current,
             namespace,
@@ -450,10 +466,8 @@ export class Controller<K extends KubernetesKind> {
     // The cache is late: read the object from the server (its state is at least what was written).
     this.#written.delete(key);
     this.#serverReads += 1;
-    const base = info.apiVersion.includes('/') ? `/apis/${info.apiVersion}` : `/api/${info.apiVersion}`;
-    const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
     try {
-      return await kube.request({ path: `${base}${ns}/${info.plural}/${encodeURIComponent(name)}`, signal });
+      return await kube.request({ path: objectPath(info, namespace, name), signal });
     } catch (error) {
       if ((error as { code?: string }).code === 'NOT_FOUND') return undefined;
       throw error;

@@ -10,4 +10,5 @@ export {
   related,
   TerminalError,
 } from './controller.ts';
+export type { FinalizerContext, FinalizerOptions } from './finalizer.ts';
 export { ReconcileClient } from './readYourWrites.ts';
