@@ -3,7 +3,7 @@ import type * as Http from 'node:http';
 import type * as Https from 'node:https';
 import { createRequire } from 'node:module';
 import type * as Net from 'node:net';
-import { TransportError } from '../internal/index.ts';
+import { ConfigError, TransportError } from '../internal/index.ts';
 
 const require = createRequire(import.meta.url);
 const http = require('node:http') as typeof Http;
@@ -29,7 +29,8 @@ function proxyName(proxyUrl: string): string {
  * proxy answered 200, for the caller's TLS to run over. Credentials in the proxy URL (`http://user:pass@proxy:3128`)
  * go into `Proxy-Authorization` and never into an error message. An `https://` proxy is reached over TLS verified
  * against the system's CAs. Rejects with a `TransportError` `NETWORK_ERROR` when the proxy refuses or cannot be
- * reached, or with the signal's reason when `signal` aborts.
+ * reached, a `ConfigError` `KUBECONFIG_ERROR` when `proxyUrl` is not a URL (quoting none of it), or with the signal's
+ * reason when `signal` aborts (or had aborted: no tunnel is opened then).
  *
  * @example
  * ```ts
@@ -44,17 +45,26 @@ export function openTunnel(
   signal: AbortSignal,
   timeoutMs: number,
 ): Promise<Net.Socket> {
-  const proxy = new URL(proxyUrl);
+  if (signal.aborted) return Promise.reject(signal.reason);
+  let proxy: URL;
+  let user: string;
+  try {
+    proxy = new URL(proxyUrl);
+    user = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  } catch {
+    // Neither URL's error (its `input` is the whole URL) nor the URL itself: it may carry a password.
+    return Promise.reject(
+      new ConfigError('KUBECONFIG_ERROR', 'The proxy URL is not a valid URL, or its user or password is not %-encoded'),
+    );
+  }
   const secure = proxy.protocol === 'https:';
   const target = `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
   const headers: Record<string, string> = { host: target };
-  if (proxy.username || proxy.password) {
-    const user = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
-    headers['proxy-authorization'] = `Basic ${Buffer.from(user).toString('base64')}`;
-  }
+  if (proxy.username || proxy.password) headers['proxy-authorization'] = `Basic ${Buffer.from(user).toString('base64')}`;
   const name = proxyName(proxyUrl);
   return new Promise((resolve, reject) => {
     const fail = (why: string): void => {
+      settle();
       req.destroy();
       reject(new TransportError('NETWORK_ERROR', `CONNECT ${target} through ${name}: ${why}`));
     };
