@@ -30,8 +30,10 @@ export function clampWatch(path: string, health: Health): string {
   const at = path.indexOf('?');
   if (at < 0) return path;
   const query = new URLSearchParams(path.slice(at + 1));
+  // The API server's rule (apimachinery's Convert_Slice_string_To_bool on the first value): any value but `0` or
+  // `false` (in any case), even an empty one, asks for a watch.
   const watch = query.get('watch');
-  if (watch !== '1' && watch !== 'true') return path;
+  if (watch === null || watch === '0' || watch.toLowerCase() === 'false') return path;
   const limit = watchSecondsWithoutPing(health);
   const asked = Number(query.get('timeoutSeconds') ?? Number.NaN);
   if (asked > 0 && asked <= limit) return path;
@@ -57,7 +59,9 @@ export interface GuardedBody extends AsyncIterable<Uint8Array> {
 export function guardReadIdle(body: GuardedBody, health: Health, origin: string): GuardedBody {
   const limit = health.readIdleMs + health.pingTimeoutMs;
   const step = Math.min(1000, Math.max(10, Math.floor(limit / 20)));
+  /** Since when the oldest pull still waiting has waited (a pull that ends restarts the clock for the others). */
   let waitingSince: number | undefined;
+  let waiting = 0;
   let stopped = false;
   const stop = (): void => {
     stopped = true;
@@ -80,6 +84,7 @@ export function guardReadIdle(body: GuardedBody, health: Health, origin: string)
       return {
         async next(): Promise<IteratorResult<Uint8Array>> {
           waitingSince ??= Date.now();
+          waiting += 1;
           try {
             const r = await inner.next();
             if (r.done) stop();
@@ -88,7 +93,8 @@ export function guardReadIdle(body: GuardedBody, health: Health, origin: string)
             stop();
             throw err;
           } finally {
-            waitingSince = undefined;
+            waiting -= 1;
+            waitingSince = waiting > 0 ? Date.now() : undefined;
           }
         },
         async return(value?: unknown): Promise<IteratorResult<Uint8Array>> {
