@@ -3,6 +3,8 @@ export {
   Controller,
   type ControllerOptions,
   type ControllerStats,
+  type EventOptions,
+  EventRecorder,
   type FinalizerContext,
   type FinalizerOptions,
   ReconcileClient,

@@ -259,3 +259,36 @@ it('a finalizer is added before the first reconcile acts, cleanup runs on deleti
     body: [{ op: 'remove', path: '/metadata/finalizers/0' }],
   });
 });
+
+it('the recorder writes events.k8s.io Events; the same event again is a series on one Event, not a new one', async () => {
+  const ns = await namespace();
+  await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'noisy' } } });
+  let runs = 0;
+  const controller = new Controller(ConfigMap, {
+    kubeConfig: cp.kubeConfig,
+    namespace: ns,
+    name: 'example.com/noisy',
+    reconcile: ({ object, recorder }) => {
+      if (!object) return undefined;
+      runs += 1;
+      for (let i = 0; i < 5; i++)
+        recorder.event(object, { type: 'Warning', reason: 'NoTarget', action: 'Reconcile', note: 'data.target is empty' });
+      recorder.event(object, { type: 'Normal', reason: 'Seen', action: 'Reconcile' });
+      return undefined;
+    },
+  });
+  const stop = new AbortController();
+  const done = controller.run({ signal: stop.signal });
+  await until('reconciled', () => runs === 1);
+  stop.abort();
+  await done; // flushes the recorder
+  const list = (await cp.kubeConfig.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: ns })).items;
+  const events = list.filter((e) => e.involvedObject?.name === 'noisy');
+  const byReason = Object.fromEntries(events.map((e) => [e.reason, e]));
+  expect(events.length).toBe(2);
+  expect(byReason.NoTarget?.series?.count).toBe(5);
+  expect(byReason.NoTarget?.type).toBe('Warning');
+  expect(byReason.NoTarget?.message).toBe('data.target is empty');
+  expect(byReason.NoTarget?.reportingComponent).toBe('example.com/noisy');
+  expect(byReason.Seen?.series).toBeUndefined();
+});

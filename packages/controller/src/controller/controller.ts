@@ -6,6 +6,7 @@ import { InformerFactory, isMarker, KubeClient, KwatchError } from '@kwatch/watc
 import { WorkQueue, type WorkQueueOptions } from '../queue/index.ts';
 import { applyFinalizer, type FinalizerOptions, objectPath } from './finalizer.ts';
 import { cacheHolds, ReconcileClient, type Write } from './readYourWrites.ts';
+import { EventRecorder } from './recorder.ts';
 
 /**
  * A kind whose changes enqueue keys of the controller's kind: `map` gives them for an object (before or after a change).
@@ -91,6 +92,8 @@ export interface ReconcileContext<T> {
   readonly retries: number;
   /** Writes through it are seen by this key's next reconcile (read-your-writes). */
   readonly client: ReconcileClient;
+  /** Records events.k8s.io Events about objects, repeated ones as a series. */
+  readonly recorder: EventRecorder;
 }
 
 /**
@@ -146,6 +149,8 @@ export interface ControllerOptions<T> {
    * finalizer removed when the object is being deleted (see {@link FinalizerOptions}). Default: none.
    */
   readonly finalizer?: FinalizerOptions<T>;
+  /** The controller's name, as its Events' `reportingController`. Default: `kwatch-<plural>-controller`. */
+  readonly name?: string;
   /** Told of every failed reconcile (after it is requeued, or not for a {@link TerminalError}). Default: none. */
   readonly onError?: (error: unknown, key: string) => void;
   /**
@@ -274,6 +279,7 @@ export class Controller<K extends KubernetesKind> {
       stop.abort(error);
     };
     const feeds: Promise<void>[] = [];
+    let recorder: EventRecorder | undefined;
     try {
       feeds.push(this.#feedPrimary(informers, kind, selection, stop.signal).catch(fail));
       // Related kinds: the namespace only (not the primary's selectors); a change enqueues the keys it maps to.
@@ -294,9 +300,14 @@ export class Controller<K extends KubernetesKind> {
       });
       await Promise.race([Promise.all(stores.map((s) => s.synced())).catch(fail), aborted]);
       const client = new KubeClient(this.#options.kubeConfig ? { kubeConfig: this.#options.kubeConfig } : {});
+      recorder = new EventRecorder(client, {
+        controller: this.#options.name ?? `kwatch-${info.plural}-controller`,
+        onError: (error) => this.#options.onError?.(error, ''),
+      });
+      const events = recorder;
       const workers = stop.signal.aborted
         ? []
-        : Array.from({ length: this.#options.concurrency ?? 1 }, () => this.#work(store, client, stop.signal, inFlight));
+        : Array.from({ length: this.#options.concurrency ?? 1 }, () => this.#work(store, client, events, stop.signal, inFlight));
       await aborted;
       queue.shutDown();
       await Promise.all(feeds);
@@ -306,6 +317,7 @@ export class Controller<K extends KubernetesKind> {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, limit)))]);
       clearTimeout(timer);
+      await recorder?.flush();
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       for (const s of stores) s.release();
@@ -355,6 +367,7 @@ export class Controller<K extends KubernetesKind> {
   async #work(
     store: { get(ns: string | undefined, name: string): unknown },
     kube: KubeClient,
+    recorder: EventRecorder,
     stopped: AbortSignal,
     inFlight: Set<Promise<void>>,
   ): Promise<void> {
@@ -394,6 +407,7 @@ export class Controller<K extends KubernetesKind> {
             signal: run.signal,
             retries,
             client,
+            recorder,
           });
           if (run.signal.aborted && !stopped.aborted) throw run.signal.reason; // timed out: its result is not trusted
           queue.forget(current);

@@ -12,3 +12,4 @@ export {
 } from './controller.ts';
 export type { FinalizerContext, FinalizerOptions } from './finalizer.ts';
 export { ReconcileClient } from './readYourWrites.ts';
+export { type EventOptions, EventRecorder } from './recorder.ts';
