@@ -1,11 +1,16 @@
 // Breaking the CONNECT tunnel: malformed proxy URLs with passwords, a signal already aborted, proxies that refuse.
 import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { ConfigError, TransportError } from '@kwatch/models';
+import { ConfigMap } from '@kwatch/models/v1';
 import { startConnectProxy } from '@kwatch/testenv';
 import { describe, expect, it } from 'vitest';
 import { openTunnel } from '../src/client/proxyTunnel.ts';
+import { KubeClient, readKubeconfig, Watcher } from '../src/index.ts';
 
 const SECRET = 'hunter2-S3cr3t';
 
@@ -55,6 +60,38 @@ describe('openTunnel', () => {
       expect(err).toBeInstanceOf(ConfigError);
       expect((err as ConfigError).code).toBe('KUBECONFIG_ERROR');
       expect(leaks(err)).toBe(false);
+    }
+  });
+
+  it('a watch whose kubeconfig proxy-url is malformed fails at once, typed (it retried forever before)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kw-break-'));
+    const path = join(dir, 'config');
+    writeFileSync(
+      path,
+      `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1', proxy-url: 'http://user:${SECRET}@proxy.invalid:99999'}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+`,
+    );
+    const reconnects: unknown[] = [];
+    const watcher = new Watcher(ConfigMap, {
+      namespace: 'x',
+      transport: new KubeClient({ kubeConfig: readKubeconfig({ path }) }),
+      backoff: { initialMs: 10, maxMs: 20 },
+      hooks: { reconnecting: ({ error }) => reconnects.push(error) },
+    });
+    const timer = setTimeout(() => watcher.stop(), 3000);
+    try {
+      const err = await failure(() => watcher.stream().next());
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(reconnects).toEqual([]);
+      expect(leaks(err)).toBe(false);
+    } finally {
+      clearTimeout(timer);
+      watcher.stop();
     }
   });
 
