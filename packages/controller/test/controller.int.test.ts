@@ -292,3 +292,47 @@ it('the recorder writes events.k8s.io Events; the same event again is a series o
   expect(byReason.NoTarget?.reportingComponent).toBe('example.com/noisy');
   expect(byReason.Seen?.series).toBeUndefined();
 });
+
+it('with leader election only the leader reconciles; when it stops, the standby (caches warm) takes over; /readyz follows the caches', async () => {
+  const ns = await namespace();
+  await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'x' } } });
+  const runs = { a: 0, b: 0 };
+  const make = (who: 'a' | 'b') =>
+    new Controller(ConfigMap, {
+      kubeConfig: cp.kubeConfig,
+      namespace: ns,
+      reconcile: () => {
+        runs[who] += 1;
+        return undefined;
+      },
+    });
+  const a = make('a');
+  const b = make('b');
+  const leaderElection = {
+    namespace: ns,
+    name: 'ctl',
+    leaseDurationSeconds: 2,
+    renewDeadlineSeconds: 1,
+    retryPeriodSeconds: 0.2,
+  };
+  const stopA = new AbortController();
+  const stopB = new AbortController();
+  const doneA = a.run({ signal: stopA.signal, leaderElection: { ...leaderElection, identity: 'a' }, healthPort: 0 });
+  await until('a leads and reconciled', () => runs.a === 1);
+  const doneB = b.run({ signal: stopB.signal, leaderElection: { ...leaderElection, identity: 'b' }, healthPort: 0 });
+  await until('b has a health server', () => b.healthUrl !== undefined);
+  let ready = 0;
+  for (let i = 0; i < 100 && ready !== 200; i++) {
+    ready = (await fetch(`${b.healthUrl}/readyz`)).status;
+    if (ready !== 200) await new Promise((r) => setTimeout(r, 50));
+  }
+  expect(ready).toBe(200);
+  expect([a.isLeading, b.isLeading, runs.b]).toEqual([true, false, 0]);
+  stopA.abort(); // releases the lease
+  await doneA;
+  await until('b took over and reconciled', () => runs.b === 1, 10_000);
+  expect(b.isLeading).toBe(true);
+  stopB.abort();
+  await doneB;
+  expect(runs).toEqual({ a: 1, b: 1 });
+});

@@ -1,6 +1,7 @@
 // Controller: one kind's shared informer feeding a WorkQueue, and workers that reconcile keys level-triggered.
 import type { CheckWatchable, KubernetesKind, WatchedObject } from '@kwatch/models';
 import { describeKind } from '@kwatch/models';
+import { type HealthServer, type LeaderElectionOptions, LeaderElector, startHealthServer } from '@kwatch/toolkit';
 import type { InformerFactoryOptions, InformerOptions } from '@kwatch/watch-core';
 import { InformerFactory, isMarker, KubeClient, KwatchError } from '@kwatch/watch-core';
 import { WorkQueue, type WorkQueueOptions } from '../queue/index.ts';
@@ -166,12 +167,30 @@ export interface ControllerOptions<T> {
   readonly readYourWritesTimeoutMs?: number;
 }
 
-/** Options of {@link Controller.run}. */
+/**
+ * Options of {@link Controller.run}.
+ *
+ * @example
+ * ```ts
+ * await controller.run({ signal, leaderElection: { namespace: 'web', name: 'mirror' }, healthPort: 8080 });
+ * ```
+ */
 export interface RunOptions {
   /** Stops the controller: nothing new starts, running reconciles are aborted and awaited. Default: none. */
   readonly signal?: AbortSignal;
   /** How long `run()` waits, after the signal, for running reconciles to settle. Default: `30000`. */
   readonly drainTimeoutMs?: number;
+  /**
+   * Reconcile only while this replica holds a coordination.k8s.io Lease (toolkit's `LeaderElector`). Caches are
+   * watched and warm before leadership, so a new leader starts at once; losing the lease stops the controller and
+   * `run()` rejects with `ABORTED` (the caller restarts or exits, as controller-runtime does). Default: none.
+   */
+  readonly leaderElection?: Omit<LeaderElectionOptions, 'kubeConfig' | 'client' | 'onStartedLeading'>;
+  /**
+   * Serves `/livez`, `/readyz` (ready once the caches are synced — or as a leader-election standby) and `/healthz`
+   * on this port of 127.0.0.1 while running (`0`: a free port, see {@link Controller.healthUrl}). Default: none.
+   */
+  readonly healthPort?: number;
 }
 
 /** Figures of a controller, for tests and health. */
@@ -216,6 +235,9 @@ export class Controller<K extends KubernetesKind> {
   #running = false;
   /** Per key, what its last reconcile wrote to objects of the watched kind (waited for before its next one). */
   readonly #written = new Map<string, Write[]>();
+  #health: HealthServer | undefined;
+  #cachesSynced = false;
+  #leading = false;
 
   /** Checks `concurrency` and `reconcileTimeoutMs` (an `INVALID_OPTION` naming what is wrong). */
   constructor(kind: K & CheckWatchable<K>, options: ControllerOptions<WatchedObject<K>>) {
@@ -244,6 +266,16 @@ export class Controller<K extends KubernetesKind> {
       cacheWaits: this.#cacheWaits,
       serverReads: this.#serverReads,
     };
+  }
+
+  /** The URL of the health server while `run({ healthPort })` runs (e.g. `http://127.0.0.1:8080`); else `undefined`. */
+  get healthUrl(): string | undefined {
+    return this.#health?.url;
+  }
+
+  /** True while this replica reconciles (always, without leader election; with it, while it leads). */
+  get isLeading(): boolean {
+    return this.#leading;
   }
 
   /**
@@ -280,6 +312,7 @@ export class Controller<K extends KubernetesKind> {
     };
     const feeds: Promise<void>[] = [];
     let recorder: EventRecorder | undefined;
+    let elector: LeaderElector | undefined;
     try {
       feeds.push(this.#feedPrimary(informers, kind, selection, stop.signal).catch(fail));
       // Related kinds: the namespace only (not the primary's selectors); a change enqueues the keys it maps to.
@@ -298,8 +331,45 @@ export class Controller<K extends KubernetesKind> {
         if (stop.signal.aborted) resolve();
         else stop.signal.addEventListener('abort', () => resolve(), { once: true });
       });
-      await Promise.race([Promise.all(stores.map((s) => s.synced())).catch(fail), aborted]);
       const client = new KubeClient(this.#options.kubeConfig ? { kubeConfig: this.#options.kubeConfig } : {});
+      if (options.healthPort !== undefined) {
+        this.#health = await startHealthServer({
+          port: options.healthPort,
+          sources: () =>
+            informers.watches().map((w) => ({
+              name: w.key,
+              health: () => w.health,
+              // Ready once the caches are warm: a leader-election standby is ready too (it can take over at once).
+              ready: () => this.#cachesSynced,
+            })),
+        });
+      }
+      await Promise.race([Promise.all(stores.map((s) => s.synced())).catch(fail), aborted]);
+      this.#cachesSynced = !stop.signal.aborted;
+      if (options.leaderElection && !stop.signal.aborted) {
+        // Caches are warm; now wait to lead. Losing the lease stops everything.
+        const leading = new Promise<void>((resolve) => {
+          elector = new LeaderElector({
+            ...options.leaderElection,
+            client,
+            onStartedLeading: (leadership) => {
+              this.#leading = true;
+              leadership.addEventListener(
+                'abort',
+                () => {
+                  this.#leading = false;
+                  const name = `${options.leaderElection?.namespace}/${options.leaderElection?.name}`;
+                  fail(new KwatchError('ABORTED', `Lost the leadership of lease ${name}; the controller stopped`));
+                },
+                { once: true },
+              );
+              resolve();
+            },
+          } as LeaderElectionOptions);
+          void elector.run().catch(fail);
+        });
+        await Promise.race([leading, aborted]);
+      } else this.#leading = !stop.signal.aborted;
       recorder = new EventRecorder(client, {
         controller: this.#options.name ?? `kwatch-${info.plural}-controller`,
         onError: (error) => this.#options.onError?.(error, ''),
@@ -320,6 +390,10 @@ export class Controller<K extends KubernetesKind> {
       await recorder?.flush();
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
+      this.#leading = false;
+      await elector?.stop();
+      await this.#health?.close();
+      this.#health = undefined;
       for (const s of stores) s.release();
       if (ownFactory) informers.stop();
     }
