@@ -50,6 +50,8 @@ export function lazyModel<C extends object>(specifier: string, name: string, api
     const value = loadModule(specifier)[name];
     if (typeof value !== 'function') throw new TypeError(`${specifier} has no export ${name}`);
     real = value as C;
+    // The target's own `prototype` (non-configurable) becomes the class's, so that it is reported as it is.
+    Object.defineProperty(target, 'prototype', { value: (value as { prototype: object }).prototype, writable: false });
     if (placeholder) Object.setPrototypeOf(placeholder, (value as { prototype: object }).prototype);
     return real;
   };
@@ -82,12 +84,24 @@ export function lazyModel<C extends object>(specifier: string, name: string, api
     apply: (_, self, args) => Reflect.apply(load() as never, self, args),
     getPrototypeOf: () => Reflect.getPrototypeOf(load()),
     ownKeys: () => Reflect.ownKeys(load()),
-    getOwnPropertyDescriptor: (_, key) => {
+    getOwnPropertyDescriptor: (t, key) => {
       const d = Reflect.getOwnPropertyDescriptor(load(), key);
       if (!d) return d;
-      // The proxy's invariants: `prototype` is the one non-configurable (and writable) own property of the target
-      // function; any other property is reported configurable, which the target cannot contradict.
-      return key === 'prototype' ? { ...d, writable: true, configurable: false } : { ...d, configurable: true };
+      // The proxy's invariants: a property non-configurable on the target (`prototype`, the class's own once loaded;
+      // what was frozen or defined non-configurable, mirrored there) is reported so; any other is reported
+      // configurable, which the target cannot contradict.
+      return { ...d, configurable: Reflect.getOwnPropertyDescriptor(t, key)?.configurable ?? true };
+    },
+    // `Object.freeze`, `Object.preventExtensions`, `Object.seal`: done to the class, and mirrored on the target, so
+    // that every later answer is one a non-extensible target allows.
+    preventExtensions: (t) => {
+      const cls = load();
+      if (!Reflect.preventExtensions(cls)) return false;
+      for (const key of Reflect.ownKeys(cls)) {
+        Reflect.defineProperty(t, key, Reflect.getOwnPropertyDescriptor(cls, key) as PropertyDescriptor);
+      }
+      Reflect.setPrototypeOf(t, Reflect.getPrototypeOf(cls));
+      return Reflect.preventExtensions(t);
     },
     // A subclass's static assignment (`MyPod.x = 1`, or a static field compiled without define semantics) reaches
     // here with the subclass as receiver: it lands on the subclass, never on kubernetes-models' class.
@@ -95,7 +109,13 @@ export function lazyModel<C extends object>(specifier: string, name: string, api
       const cls = load();
       return Reflect.set(cls, key, value, receiver === stand ? cls : receiver);
     },
-    defineProperty: (_, key, d) => Reflect.defineProperty(load(), key, d),
+    defineProperty: (t, key, d) => {
+      const cls = load();
+      if (!Reflect.defineProperty(cls, key, d)) return false;
+      // A non-configurable property must be one of the target's too (the proxy's invariant): mirrored there.
+      const now = Reflect.getOwnPropertyDescriptor(cls, key);
+      return now?.configurable === false ? Reflect.defineProperty(t, key, now) : true;
+    },
     deleteProperty: (_, key) => Reflect.deleteProperty(load(), key),
   });
   return stand;

@@ -1,6 +1,8 @@
 // Breaking the lazy stand-ins where a user subclasses them: a subclass must be its own class, never the stand-in's.
-import { ConfigMap, Secret } from '@kwatch/models/v1';
+import { ConfigMap, LimitRange, ResourceQuota, Secret } from '@kwatch/models/v1';
 import { ConfigMap as RealConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { LimitRange as RealLimitRange } from 'kubernetes-models/v1/LimitRange';
+import { ResourceQuota as RealResourceQuota } from 'kubernetes-models/v1/ResourceQuota';
 import { Secret as RealSecret } from 'kubernetes-models/v1/Secret';
 import { describe, expect, it } from 'vitest';
 import { adoptObject, modelAdopterFor, modelClassFor, realModel, watchTarget } from '../src/index.ts';
@@ -56,5 +58,36 @@ describe('a subclass of a lazy stand-in', () => {
     expect((RealSecret as unknown as Record<string, unknown>).registry).toBe('shared');
     delete (Secret as unknown as Record<string, unknown>).registry;
     expect(Object.hasOwn(RealSecret, 'registry')).toBe(false);
+  });
+});
+
+describe('a lazy stand-in under the reflection a hardening tool does', () => {
+  it('freezes as the class does (Object.freeze, isFrozen, every descriptor), and still works', () => {
+    expect(Object.freeze(LimitRange)).toBe(LimitRange);
+    expect(Object.isFrozen(LimitRange)).toBe(true);
+    expect(Object.isFrozen(RealLimitRange)).toBe(true);
+    expect(Object.getOwnPropertyDescriptors(LimitRange)).toEqual(Object.getOwnPropertyDescriptors(RealLimitRange));
+    expect(Object.getPrototypeOf(LimitRange)).toBe(Object.getPrototypeOf(RealLimitRange));
+    expect(Reflect.ownKeys(LimitRange)).toEqual(Reflect.ownKeys(RealLimitRange));
+    expect([LimitRange.kind, LimitRange.apiVersion, LimitRange.name]).toEqual(['LimitRange', 'v1', 'LimitRange']);
+    expect(new LimitRange({ metadata: { name: 'x' } })).toBeInstanceOf(RealLimitRange);
+    expect(Reflect.set(LimitRange, 'kind', 'Other')).toBe(false);
+  });
+
+  it('reports its prototype as the class does, and takes a non-configurable property as the class does', () => {
+    expect(Object.getOwnPropertyDescriptor(ResourceQuota, 'prototype')).toEqual(
+      Object.getOwnPropertyDescriptor(RealResourceQuota, 'prototype'),
+    );
+    Object.defineProperty(ResourceQuota, 'pinned', { value: 1, configurable: false, writable: true });
+    expect(Object.getOwnPropertyDescriptor(ResourceQuota, 'pinned')).toEqual({
+      value: 1,
+      writable: true,
+      enumerable: false,
+      configurable: false,
+    });
+    (ResourceQuota as unknown as { pinned: number }).pinned = 2;
+    expect(Object.getOwnPropertyDescriptor(ResourceQuota, 'pinned')?.value).toBe(2);
+    expect((RealResourceQuota as unknown as { pinned: number }).pinned).toBe(2);
+    expect(Reflect.deleteProperty(ResourceQuota, 'pinned')).toBe(false);
   });
 });
