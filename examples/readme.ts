@@ -1,8 +1,9 @@
 // The README's examples, kept compiling by `pnpm typecheck` (they are not run here: see the other examples).
 import { readFileSync } from 'node:fs';
+import { Controller, related, TerminalError } from '@kwatch/controller';
 import { defineResource, ObjectMetaSchema, resourceFromCRD } from '@kwatch/models';
 import { NamespacedWatchables, Watchables } from '@kwatch/models/apps/v1';
-import { ConfigMap, Node, Pod, PodList, Secret } from '@kwatch/models/v1';
+import { ConfigMap, Namespace, Node, Pod, PodList, Secret } from '@kwatch/models/v1';
 import { EventListener, StreamWatch } from '@kwatch/toolkit';
 import { dropManagedFields, MultiplexingWatcher, Store, Watcher } from '@kwatch/watch-core';
 import { z } from 'zod';
@@ -80,4 +81,49 @@ export async function toolkit(): Promise<void> {
     healthcheckPort: 8080,
     leaderElection: { namespace: 'web', name: 'audit' },
   });
+}
+
+/** README "Controllers" and docs/controllers.md "The API by example". */
+export async function controllers(signal: AbortSignal): Promise<void> {
+  const controller = new Controller(ConfigMap, {
+    namespace: 'web',
+    owns: [Secret],
+    reconcile: async ({ object, client, signal }) => {
+      if (object)
+        await client.request({
+          method: 'PATCH',
+          path: `/api/v1/namespaces/web/configmaps/${object.metadata?.name}`,
+          body: { metadata: { labels: { seen: 'yes' } } },
+          signal,
+        });
+    },
+  });
+  await controller.run({ signal, leaderElection: { namespace: 'web', name: 'labeller' } });
+
+  const mirror = new Controller(ConfigMap, {
+    namespace: 'web',
+    labelSelector: 'mirror=yes',
+    owns: [Secret],
+    watches: [related(Namespace, (ns) => [`${ns.metadata?.name}/settings`])],
+    concurrency: 4,
+    reconcileTimeoutMs: 30_000,
+    finalizer: { name: 'example.com/cleanup', cleanup: async () => {} },
+    reconcile: async ({ object, client, recorder, signal }) => {
+      if (!object) return;
+      const target = object.data?.target;
+      if (!target) throw new TerminalError('no target');
+      await client.apply(
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: target, namespace: object.metadata?.namespace },
+          stringData: object.data,
+        },
+        { fieldManager: 'mirror', plural: 'secrets', signal },
+      );
+      recorder.event(object, { type: 'Normal', reason: 'Mirrored', action: 'Apply', note: `to ${target}` });
+      return { requeueAfterMs: 60_000 };
+    },
+  });
+  await mirror.run({ signal, leaderElection: { namespace: 'web', name: 'mirror' }, healthPort: 8080 });
 }

@@ -101,7 +101,12 @@ export class ReconcileClient {
    * ```
    */
   apply<T = unknown>(
-    object: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } },
+    object: {
+      readonly apiVersion: string;
+      readonly kind: string;
+      readonly metadata: { readonly name: string; readonly namespace?: string | undefined };
+      readonly [field: string]: unknown;
+    },
     options: { fieldManager: string; plural: string; signal: AbortSignal; force?: boolean; subresource?: 'status' },
   ): Promise<T> {
     const { apiVersion, metadata } = object;
