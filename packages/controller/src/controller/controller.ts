@@ -155,9 +155,10 @@ export interface ControllerOptions<T> {
   /** Told of every failed reconcile (after it is requeued, or not for a {@link TerminalError}). Default: none. */
   readonly onError?: (error: unknown, key: string) => void;
   /**
-   * Read-your-writes: a key's reconcile does not start before the shared cache holds what the key's previous
-   * reconcile wrote through its `client` (the written resourceVersion or newer) to objects of the watched kind.
-   * `false` turns it off (for comparison). Default: `true`.
+   * Read-your-writes: a key's reconcile does not start before the shared caches hold what the key's previous
+   * reconcile wrote through its `client` (the written resourceVersion or newer) to objects of the watched kinds (the
+   * controller's, `owns`, `watches`; in the namespaces they cover). A write to an object its cache filters out (by the
+   * label or field selector) is waited for until `readYourWritesTimeoutMs`. `false` turns it off. Default: `true`.
    */
   readonly readYourWrites?: boolean;
   /**
@@ -236,6 +237,8 @@ export class Controller<K extends KubernetesKind> {
   /** Per key, what its last reconcile wrote to objects of the watched kind (waited for before its next one). */
   readonly #written = new Map<string, Write[]>();
   #health: HealthServer | undefined;
+  /** The caches read-your-writes can wait on: per `group/plural`, the store and which namespaces it covers. */
+  readonly #caches = new Map<string, { get(ns: string | undefined, name: string): unknown; namespace: string | undefined }>();
   #cachesSynced = false;
   #leading = false;
 
@@ -303,6 +306,10 @@ export class Controller<K extends KubernetesKind> {
     const info = describeKind(kind);
     const store = informers.store(kind, selection as never);
     const stores: Array<{ synced(): Promise<void>; release(): void }> = [store];
+    this.#caches.set(`${info.group}/${info.plural}`, {
+      get: (ns, n) => store.get(ns, n),
+      namespace: info.namespaced ? namespace : undefined,
+    });
     const queue = this.#queue;
     const inFlight = new Set<Promise<void>>();
     let failure: { error: unknown } | undefined;
@@ -324,6 +331,11 @@ export class Controller<K extends KubernetesKind> {
         const scoped = describeKind(r.kind).namespaced && namespace ? { namespace } : {};
         const s = informers.store(r.kind as K & CheckWatchable<K>, scoped as never);
         stores.push(s);
+        const rInfo = describeKind(r.kind);
+        this.#caches.set(`${rInfo.group}/${rInfo.plural}`, {
+          get: (ns, n) => s.get(ns, n),
+          namespace: rInfo.namespaced ? namespace : undefined,
+        });
         feeds.push(this.#feedRelated(s, r.map as (o: unknown) => Iterable<string>, stop.signal).catch(fail));
       }
       // Caches warm before any reconcile reads them (controller-runtime's WaitForCacheSync).
@@ -447,7 +459,6 @@ export class Controller<K extends KubernetesKind> {
   ): Promise<void> {
     const queue = this.#queue;
     const info = describeKind(this.#kind);
-    const resource = `${info.group}/${info.plural}`;
     for (let key = await queue.get(); key !== undefined; key = await queue.get()) {
       const slash = key.indexOf('/');
       const namespace = slash > 0 ? key.slice(0, slash) : undefined;
@@ -495,7 +506,11 @@ export class Controller<K extends KubernetesKind> {
         } finally {
           stopped.removeEventListener('abort', onStop);
           // What this run wrote to objects of the watched kind: the key's next run waits until the cache holds it.
-          const writes = client.writes.filter((w) => w.resource === resource);
+          // (Of a watched kind, in a namespace its cache covers; writes elsewhere are not read from a cache.)
+          const writes = client.writes.filter((w) => {
+            const cache = this.#caches.get(w.resource);
+            return cache !== undefined && (cache.namespace === undefined || cache.namespace === w.namespace);
+          });
           if (writes.length > 0 && this.#options.readYourWrites !== false) this.#written.set(current, writes);
           queue.done(current);
         }
@@ -536,7 +551,9 @@ export class Controller<K extends KubernetesKind> {
   ): Promise<unknown> {
     const writes = this.#written.get(key);
     const held = (): boolean =>
-      (writes ?? []).every((w) => cacheHolds(w, store.get(w.namespace, w.name) as Parameters<typeof cacheHolds>[1]));
+      (writes ?? []).every((w) =>
+        cacheHolds(w, this.#caches.get(w.resource)?.get(w.namespace, w.name) as Parameters<typeof cacheHolds>[1]),
+      );
     if (!writes || held()) {
       this.#written.delete(key);
       return store.get(namespace, name);
