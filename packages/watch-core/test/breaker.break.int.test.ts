@@ -19,7 +19,7 @@ describe('breaking issue 19 on the real control plane', () => {
     const c = new Collector(watcher.stream());
     try {
       await c.until((x) => x.lines.includes('ADDED a'));
-      const added = c.items.find((e) => e.type === 'ADDED') as { object: Settings };
+      const added = c.items.find((e) => e.type === 'ADDED') as unknown as { object: Settings };
       expect(added.object).toBeInstanceOf(Settings);
       expect(added.object).toBeInstanceOf(ConfigMap);
       expect(added.object.size).toBe(2);
