@@ -104,7 +104,7 @@ export class ReconcileClient {
     object: {
       readonly apiVersion: string;
       readonly kind: string;
-      readonly metadata: { readonly name: string; readonly namespace?: string | undefined };
+      readonly metadata: { readonly name: string; readonly namespace?: string | undefined; readonly [field: string]: unknown };
       readonly [field: string]: unknown;
     },
     options: { fieldManager: string; plural: string; signal: AbortSignal; force?: boolean; subresource?: 'status' },
