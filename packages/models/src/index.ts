@@ -20,7 +20,7 @@ export {
 export type { BuiltinKindMap } from './generated/kindMap.ts';
 export { BUILTIN_RESOURCES, REGISTRY_KUBERNETES_VERSION } from './generated/registry.ts';
 export type { CheckWatchable, KindFacts, KindName, KubernetesKind, NamespaceOption, WatchedObject } from './kinds.ts';
-export { lazyModel, realModel } from './lazyModel.ts';
+export { isLazyModel, lazyModel, realModel } from './lazyModel.ts';
 export { describeKind, isKubernetesKind, type WatchTarget, type WatchTargetOptions, watchTarget } from './lookup.ts';
 export type { KubernetesObject, ObjectMeta } from './object.ts';
 export { collectionPath, type ResourceInfo } from './resource.ts';

@@ -122,6 +122,20 @@ export function lazyModel<C extends object>(specifier: string, name: string, api
 }
 
 /**
+ * Whether `value` is a {@link lazyModel} stand-in itself (a class extending one is not), without loading anything.
+ *
+ * @example
+ * ```ts
+ * isLazyModel(Pod); // true for `Pod` from '@kwatch/models/v1'
+ * isLazyModel(class Mine extends Pod {}); // false
+ * ```
+ */
+export function isLazyModel(value: unknown): boolean {
+  if (!((typeof value === 'function' || (typeof value === 'object' && value !== null)) && LAZY_MODEL in value)) return false;
+  return (value as Record<symbol, unknown>)[LAZY_MODEL] !== undefined;
+}
+
+/**
  * The real class behind a {@link lazyModel} stand-in (loading it), or `value` itself when it is not a stand-in.
  *
  * @example

@@ -1,5 +1,13 @@
 // InformerFactory: shared watches by identity, each with its Store, its subscribers and its request budget.
-import { type CheckWatchable, collectionPath, type KubernetesKind, type WatchedObject, watchTarget } from '@kwatch/models';
+import {
+  type CheckWatchable,
+  collectionPath,
+  isLazyModel,
+  isResourceDescriptor,
+  type KubernetesKind,
+  type WatchedObject,
+  watchTarget,
+} from '@kwatch/models';
 import type { WatchTransport } from '../client/index.ts';
 import { KubeClient } from '../client/index.ts';
 import type { PartialObjectMetadata, WatchEvent, WatchMarker } from '../internal/index.ts';
@@ -187,7 +195,11 @@ export class InformerFactory {
       fieldSelector ?? '',
       metadataOnly,
     ]);
-    const existing = this.#watches.get(key);
+    // One watch per collection and adopting class: a subclass (or kubernetes-models' own class) gets objects of its own
+    // class, never those of whoever asked first. Stand-ins, list classes and descriptors share the default watch.
+    const own = adoptsOwnClass(kind, target.info) ? `#${classId(kind as object)}` : '';
+    const entry = own ? `${key}${own}` : key;
+    const existing = this.#watches.get(entry);
     if (existing && !existing.ended) return existing;
     const watcher = new Watcher(
       kind as never,
@@ -209,12 +221,12 @@ export class InformerFactory {
       clock: this.#clock,
       onOverflow: overflowCounter(this.#metrics, this.#options.metrics, watcher),
       onEnd: () => {
-        if (this.#watches.get(key) === watch) this.#watches.delete(key);
+        if (this.#watches.get(entry) === watch) this.#watches.delete(entry);
         const budget = this.#budgets.get(key);
         if (budget) budget.idleSince = this.#clock.now();
       },
     });
-    this.#watches.set(key, watch);
+    this.#watches.set(entry, watch);
     return watch;
   }
 
@@ -274,4 +286,27 @@ function overflowCounter(
   if (!m || !options) return undefined;
   const attributes = watchAttributes(options, watcher.target.info.kind, watcher.target.namespace);
   return () => m.overflows.add(1, attributes);
+}
+
+const classIds = new WeakMap<object, number>();
+let nextClassId = 0;
+
+/** A number per class, for the watch key of a class that adopts its own objects. */
+function classId(cls: object): number {
+  let id = classIds.get(cls);
+  if (id === undefined) {
+    id = ++nextClassId;
+    classIds.set(cls, id);
+  }
+  return id;
+}
+
+/**
+ * Whether a watch of `kind` gives objects of a class of its own: a class that is not a lazy stand-in, a list class or
+ * a descriptor (those all adopt the kind's default class or stay plain), such as a user's subclass.
+ */
+function adoptsOwnClass(kind: unknown, info: { kind: string; apiVersion: string }): boolean {
+  if (typeof kind !== 'function' || isResourceDescriptor(kind) || isLazyModel(kind)) return false;
+  const k = kind as { kind?: unknown; apiVersion?: unknown };
+  return k.kind === info.kind && k.apiVersion === info.apiVersion;
 }
