@@ -164,6 +164,11 @@ function tunnelFor(endpoint: Endpoint, url: URL, signal: AbortSignal): Promise<N
 async function connect(pool: Pool, signal: AbortSignal): Promise<Session | undefined> {
   const url = new URL(pool.endpoint.server);
   const tunnel = await tunnelFor(pool.endpoint, url, signal);
+  if (signal.aborted) {
+    // Aborted while the tunnel was opening: no TLS handshake over it.
+    tunnel?.destroy();
+    throw signal.reason;
+  }
   return new Promise((resolve, reject) => {
     const socket = tls.connect({
       ...tlsOptions(pool.endpoint, url),
