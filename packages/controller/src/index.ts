@@ -15,4 +15,4 @@ export {
   related,
   TerminalError,
 } from './controller/index.ts';
-export { ItemBackoff, type Priority, TokenBucket, WorkQueue, type WorkQueueOptions } from './queue/index.ts';
+export { ItemBackoff, type Priority, type QueueObserver, TokenBucket, WorkQueue, type WorkQueueOptions } from './queue/index.ts';

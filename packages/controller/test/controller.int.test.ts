@@ -4,8 +4,10 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { ConfigMap, Namespace, Secret } from '@kwatch/models/v1';
 import { attachControlPlane } from '@kwatch/testenv';
 import { InformerFactory } from '@kwatch/watch-core';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { expect, inject, it } from 'vitest';
 import { Controller, related, TerminalError } from '../src/index.ts';
+import { scrape, TestReader } from './otel.ts';
 
 const cp = attachControlPlane(inject('kwatchTestenvState'));
 const core = cp.kubeConfig.makeApiClient(CoreV1Api);
@@ -89,9 +91,12 @@ it('a failing reconcile retries with backoff until it succeeds; a TerminalError 
   await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'terminal' } } });
   const calls = new Map<string, number[]>();
   const errors: string[] = [];
+  const reader = new TestReader();
   const controller = new Controller(ConfigMap, {
     kubeConfig: cp.kubeConfig,
     namespace: ns,
+    name: 'flaky',
+    metrics: { meter: new MeterProvider({ readers: [reader] }).getMeter('test') },
     queue: { backoff: { baseMs: 20, maxMs: 1000 } },
     onError: (e, key) => errors.push(`${key}: ${(e as Error).name}`),
     reconcile: ({ name, retries }) => {
@@ -119,6 +124,10 @@ it('a failing reconcile retries with backoff until it succeeds; a TerminalError 
   expect(calls.get('terminal')).toEqual([0]); // never retried
   expect(errors.filter((e) => e.startsWith(`${ns}/terminal`))).toEqual([`${ns}/terminal: TerminalError`]);
   expect(controller.stats.reconciles).toBe(after); // nothing after run() resolved
+  const m = await scrape(reader);
+  expect(m['controller_runtime_reconcile_errors_total{controller=flaky}']).toBe(4); // 3 retried, 1 terminal
+  expect(m['controller_runtime_reconcile_total{controller=flaky,result=success}']).toBe(1);
+  expect(m['workqueue_retries_total{name=flaky}']).toBe(3);
 });
 
 it('a hanging reconcile is timed out without stopping the others, and its key never runs twice at once', async () => {

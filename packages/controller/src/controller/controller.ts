@@ -2,10 +2,11 @@
 import type { CheckWatchable, KubernetesKind, WatchedObject } from '@kwatch/models';
 import { describeKind } from '@kwatch/models';
 import { type HealthServer, type LeaderElectionOptions, LeaderElector, startHealthServer } from '@kwatch/toolkit';
-import type { InformerFactoryOptions, InformerOptions } from '@kwatch/watch-core';
+import type { InformerFactoryOptions, InformerOptions, MetricsOptions } from '@kwatch/watch-core';
 import { InformerFactory, isMarker, KubeClient, KwatchError } from '@kwatch/watch-core';
 import { WorkQueue, type WorkQueueOptions } from '../queue/index.ts';
 import { applyFinalizer, type FinalizerOptions, objectPath } from './finalizer.ts';
+import { type ControllerRecorder, controllerMetrics } from './metrics.ts';
 import { cacheHolds, ReconcileClient, type Write } from './readYourWrites.ts';
 import { EventRecorder } from './recorder.ts';
 
@@ -150,8 +151,18 @@ export interface ControllerOptions<T> {
    * finalizer removed when the object is being deleted (see {@link FinalizerOptions}). Default: none.
    */
   readonly finalizer?: FinalizerOptions<T>;
-  /** The controller's name, as its Events' `reportingController`. Default: `kwatch-<plural>-controller`. */
+  /** The controller's name: its Events' `reportingController`, its metrics' label. Default: `kwatch-<plural>-controller`. */
   readonly name?: string;
+  /**
+   * OpenTelemetry instruments on your `Meter` under client-go's workqueue names (`workqueue_depth`,
+   * `workqueue_adds_total`, `workqueue_queue_duration_seconds`, `workqueue_work_duration_seconds`,
+   * `workqueue_retries_total`, `workqueue_unfinished_work_seconds`, `workqueue_longest_running_processor_seconds`,
+   * label `name`) and controller-runtime's (`controller_runtime_reconcile_total` by `result`,
+   * `controller_runtime_reconcile_errors_total`, `controller_runtime_reconcile_time_seconds`,
+   * `controller_runtime_max_concurrent_reconciles`, `controller_runtime_active_workers`, label `controller`).
+   * Default: none.
+   */
+  readonly metrics?: { readonly meter: MetricsOptions['meter'] };
   /** Told of every failed reconcile (after it is requeued, or not for a {@link TerminalError}). Default: none. */
   readonly onError?: (error: unknown, key: string) => void;
   /**
@@ -229,6 +240,7 @@ export class Controller<K extends KubernetesKind> {
   readonly #kind: K;
   readonly #options: ControllerOptions<WatchedObject<K>>;
   readonly #queue: WorkQueue<string>;
+  readonly #metrics: ControllerRecorder | undefined;
   #reconciles = 0;
   #failures = 0;
   #cacheWaits = 0;
@@ -256,7 +268,15 @@ export class Controller<K extends KubernetesKind> {
     }
     this.#kind = kind;
     this.#options = options;
-    this.#queue = new WorkQueue<string>(options.queue);
+    const metrics = options.metrics
+      ? controllerMetrics(options.metrics.meter, options.name ?? `kwatch-${describeKind(kind).plural}-controller`, {
+          depth: () => this.#queue.length,
+          running: () => this.#queue.runningFor(),
+          concurrency: options.concurrency ?? 1,
+        })
+      : undefined;
+    this.#metrics = metrics;
+    this.#queue = new WorkQueue<string>({ ...options.queue, ...(metrics ? { observer: metrics.queue } : {}) });
   }
 
   /** What the controller has done so far. */
@@ -469,6 +489,8 @@ export class Controller<K extends KubernetesKind> {
       stopped.addEventListener('abort', onStop, { once: true });
       this.#reconciles += 1;
       const current = key;
+      const startedAt = Date.now();
+      let outcome: 'success' | 'error' | 'requeue_after' = 'success';
       // The key stays running until the call settles, even past a timeout: never two reconciles of one key at once.
       const client = new ReconcileClient(kube);
       const call = (async () => {
@@ -497,14 +519,19 @@ export class Controller<K extends KubernetesKind> {
           if (run.signal.aborted && !stopped.aborted) throw run.signal.reason; // timed out: its result is not trusted
           queue.forget(current);
           const after = result?.requeueAfterMs;
-          if (after !== undefined && after >= 0) queue.addAfter(current, after);
+          if (after !== undefined && after >= 0) {
+            queue.addAfter(current, after);
+            outcome = 'requeue_after';
+          }
         } catch (error) {
+          outcome = 'error';
           this.#failures += 1;
           if (error instanceof TerminalError) queue.forget(current);
           else queue.addRateLimited(current);
           this.#options.onError?.(error, current);
         } finally {
           stopped.removeEventListener('abort', onStop);
+          this.#metrics?.reconciled(outcome, Date.now() - startedAt);
           // What this run wrote to objects of the watched kind: the key's next run waits until the cache holds it.
           // (Of a watched kind, in a namespace its cache covers; writes elsewhere are not read from a cache.)
           const writes = client.writes.filter((w) => {

@@ -1,3 +1,3 @@
 // The queue layer: WorkQueue and its rate limiters.
 export { ItemBackoff, TokenBucket } from './rateLimiter.ts';
-export { type Priority, WorkQueue, type WorkQueueOptions } from './workQueue.ts';
+export { type Priority, type QueueObserver, WorkQueue, type WorkQueueOptions } from './workQueue.ts';

@@ -33,6 +33,28 @@ export interface WorkQueueOptions {
   readonly agingMs?: number;
   /** Testing seam: the clock of delays and aging. Default: the system clock. */
   readonly clock?: Clock;
+  /** Told of what the queue does, for metrics (client-go's workqueue metrics). Default: none. */
+  readonly observer?: QueueObserver;
+}
+
+/**
+ * What a {@link WorkQueue} reports as it works, as client-go's `MetricsProvider` sees it: adds, the wait of each key
+ * from its (first) add to its start, the duration of each run, and retries.
+ *
+ * @example
+ * ```ts
+ * new WorkQueue<string>({ observer: { added: () => adds++, started: (ms) => waits.push(ms), finished: () => {}, retried: () => {} } });
+ * ```
+ */
+export interface QueueObserver {
+  /** A key was added (also one already waiting: client-go counts every add). */
+  added(): void;
+  /** A key started after waiting `waitedMs` since it was queued. */
+  started(waitedMs: number): void;
+  /** A key's run ended after `workedMs`. */
+  finished(workedMs: number): void;
+  /** A key was re-added after a failure (`addRateLimited`). */
+  retried(): void;
 }
 
 /** A key that wants processing: its priority, since when it is ready, and the token its queue entry must carry. */
@@ -93,6 +115,9 @@ class Fifo<K> {
  */
 export class WorkQueue<K> {
   readonly #clock: Clock;
+  readonly #observer: QueueObserver | undefined;
+  /** When each running key started. */
+  readonly #startedAt = new Map<K, number>();
   readonly #agingMs: number;
   readonly #backoff: ItemBackoff<K>;
   readonly #bucket: TokenBucket | undefined;
@@ -116,6 +141,7 @@ export class WorkQueue<K> {
   /** See {@link WorkQueueOptions} for each option's default. */
   constructor(options: WorkQueueOptions = {}) {
     this.#clock = options.clock ?? systemClock;
+    this.#observer = options.observer;
     this.#agingMs = options.agingMs ?? 5000;
     this.#backoff = new ItemBackoff(options.backoff);
     this.#bucket = options.bucket === false ? undefined : new TokenBucket(options.bucket ?? {});
@@ -131,6 +157,12 @@ export class WorkQueue<K> {
     return this.#processing.size;
   }
 
+  /** How long each running key has run so far, in ms (client-go's unfinished work and longest running processor). */
+  runningFor(): number[] {
+    const now = this.#clock.now();
+    return [...this.#startedAt.values()].map((at) => now - at);
+  }
+
   /** True once {@link shutDown} was called. */
   get isShutDown(): boolean {
     return this.#shutDown;
@@ -142,6 +174,7 @@ export class WorkQueue<K> {
    */
   add(key: K, priority: Priority = 'high'): void {
     if (this.#shutDown) return;
+    this.#observer?.added();
     const now = this.#clock.now();
     const dirty = this.#dirty.get(key);
     if (dirty) {
@@ -177,6 +210,7 @@ export class WorkQueue<K> {
   /** Adds `key` after a failure: after the longer of its backoff (which grows) and the token bucket's delay. */
   addRateLimited(key: K, priority: Priority = 'high'): void {
     if (this.#shutDown) return;
+    this.#observer?.retried();
     const item = this.#backoff.when(key);
     const overall = this.#bucket ? this.#bucket.reserve(this.#clock.now()) : 0;
     this.addAfter(key, Math.max(item, overall), priority);
@@ -209,6 +243,9 @@ export class WorkQueue<K> {
   /** Ends the processing of `key`; if it was added meanwhile, it is queued again. */
   done(key: K): void {
     if (!this.#processing.delete(key)) return;
+    const started = this.#startedAt.get(key);
+    this.#startedAt.delete(key);
+    if (started !== undefined) this.#observer?.finished(this.#clock.now() - started);
     const dirty = this.#dirty.get(key);
     if (dirty && !this.#shutDown) {
       dirty.since = this.#clock.now(); // it could not run before now
@@ -261,8 +298,12 @@ export class WorkQueue<K> {
     if (!from) return undefined;
     const { key } = from.peek() as { key: K };
     from.shift();
+    const now = this.#clock.now();
+    const since = this.#dirty.get(key)?.since ?? now;
     this.#dirty.delete(key);
     this.#processing.add(key);
+    this.#startedAt.set(key, now);
+    this.#observer?.started(now - since);
     this.#queued -= 1;
     return key;
   }
