@@ -17,7 +17,7 @@ import { TestenvError } from './errors.ts';
 import { cacheDir } from './paths.ts';
 import { isAlive } from './processes.ts';
 
-const USAGE = `usage: kwatch-testenv <up|down|status|build> [--apiserver-flag=--flag=value ...]
+const USAGE = `usage: kwatch-testenv <up|down|status|build> [--apiserver-flag=--flag=value ...] [--feature-gate=Name=true ...]
   up       build if needed, start etcd + kube-apiserver in the background, print KUBECONFIG=<path>
   down     stop the control plane started by 'up' (no process is left behind)
   status   print whether it runs, its server and kubeconfig
@@ -33,7 +33,11 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { 'apiserver-flag': { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      'apiserver-flag': { type: 'string', multiple: true },
+      'feature-gate': { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const command = positionals[0];
   if (values.help || !command) {
@@ -61,6 +65,12 @@ async function main(argv: string[]): Promise<number> {
       const cp = await startControlPlane({
         killOnExit: false,
         extraApiserverFlags: values['apiserver-flag'] ?? [],
+        featureGates: Object.fromEntries(
+          (values['feature-gate'] ?? []).map((g) => {
+            const [name = '', on = 'true'] = g.split('=');
+            return [name, on === 'true'];
+          }),
+        ),
         onProgress: log,
       });
       saveState(cp, stateFile());

@@ -31,8 +31,13 @@ export const USERS = [
 
 /** Options of {@link startControlPlane}. */
 export interface ControlPlaneOptions {
-  /** Extra kube-apiserver flags, e.g. `['--watch-cache=false']` or feature gates. Default: none. */
+  /** Extra kube-apiserver flags, e.g. `['--watch-cache=false']`. Default: none. */
   readonly extraApiserverFlags?: readonly string[];
+  /**
+   * kube-apiserver feature gates, e.g. `{ ShardedListAndWatch: true }` (1.36's server-side sharded list and watch).
+   * Passed as one `--feature-gates` flag. Default: none (the release's defaults).
+   */
+  readonly featureGates?: Readonly<Record<string, boolean>>;
   /** Directory for data, certificates, logs and the kubeconfig. Default: a new directory under the OS temp dir. */
   readonly dir?: string;
   /**
@@ -264,6 +269,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         '--allow-privileged=true',
         '--profiling=false',
         ...(options.extraApiserverFlags ?? []),
+        ...featureGatesFlag(options.featureGates),
       ],
     };
     const admin = pki.clients.admin;
@@ -379,4 +385,19 @@ async function waitFor(
   throw new TestenvError('NOT_READY', `${name} not ready after ${timeoutMs} ms (logs in ${dir}):\n${logTail(logFile)}`, {
     logDir: dir,
   });
+}
+
+/** The `--feature-gates` flag for `gates` (none when empty); a gate name must be a CamelCase identifier. */
+function featureGatesFlag(gates: Readonly<Record<string, boolean>> | undefined): string[] {
+  const entries = Object.entries(gates ?? {});
+  if (entries.length === 0) return [];
+  for (const [name, on] of entries) {
+    if (!/^[A-Z][A-Za-z0-9]*$/.test(name) || typeof on !== 'boolean') {
+      throw new TestenvError(
+        'INVALID_OPTION',
+        `Expected feature gates as { Name: true|false }, got ${JSON.stringify(name)}: ${JSON.stringify(on)}`,
+      );
+    }
+  }
+  return [`--feature-gates=${entries.map(([name, on]) => `${name}=${on}`).join(',')}`];
 }

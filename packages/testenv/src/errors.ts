@@ -7,7 +7,8 @@ export type TestenvErrorCode =
   | 'START_FAILED'
   | 'NOT_READY'
   | 'ETCD_REQUEST_FAILED'
-  | 'NOT_RUNNING';
+  | 'NOT_RUNNING'
+  | 'INVALID_OPTION';
 
 /**
  * The one error class of `@kwatch/testenv`; `code` says what failed.

@@ -54,4 +54,5 @@ export {
   type MetadataOnlyKind,
   type PartialObjectMetadata,
 } from './partialObjectMetadata.ts';
+export { evenRanges, HASH_SPACE, type HashRange, inRanges, shardSelector, uidHash } from './shardHash.ts';
 export { LiveStream } from './stream.ts';
