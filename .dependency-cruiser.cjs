@@ -1,13 +1,14 @@
 // The layer and cycle rules that `pnpm check:layers` (and CI) enforce on every package's src/.
-// watch-core is five layers, bottom up: internal → client → watch → {multiplex, informers}; each entered only
+// watch-core is six layers, bottom up: internal → client → sharding → watch → {multiplex, informers}; each entered only
 // through its index.ts, and imports point down only (docs/architecture.md).
 const WC = '^packages/watch-core/src/';
 const layerBelow = {
   internal: [],
   client: ['internal'],
-  watch: ['internal', 'client'],
-  multiplex: ['internal', 'client', 'watch'],
-  informers: ['internal', 'client', 'watch'],
+  sharding: ['internal', 'client'],
+  watch: ['internal', 'client', 'sharding'],
+  multiplex: ['internal', 'client', 'sharding', 'watch'],
+  informers: ['internal', 'client', 'sharding', 'watch'],
 };
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

@@ -78,6 +78,7 @@ export {
   type MultiplexingWatcherConstructor,
   type MultiplexingWatcherOptions,
 } from './multiplex/index.ts';
+export { RING_LABEL, ringRanges, ShardRing, type ShardRingOptions } from './sharding/index.ts';
 export type { WatcherHealth, WatcherHooks } from './watch/index.ts';
 export {
   type ConnectLimiter,

@@ -1,0 +1,2 @@
+// The sharding layer: replicas of a consumer as Leases, and the uid-hash ranges each owns.
+export { RING_LABEL, ringRanges, ShardRing, type ShardRingOptions } from './ring.ts';

@@ -1,0 +1,265 @@
+// ShardRing: replicas as coordination.k8s.io Leases, and a consistent-hash ring of uid-hash ranges over them.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeClient } from '../client/index.ts';
+import { ApiError, HASH_SPACE, type HashRange, KwatchError, uidHash } from '../internal/index.ts';
+
+/** The label that marks a ring's Leases; its value is the ring's name. */
+export const RING_LABEL = 'kwatch.io/shard-ring';
+
+/**
+ * Options of a {@link ShardRing}.
+ *
+ * @example
+ * ```ts
+ * new ShardRing({ name: 'mirror', namespace: 'kube-system', identity: process.env.POD_NAME, leaseDurationMs: 15_000 });
+ * ```
+ */
+export interface ShardRingOptions {
+  /** The ring's name: replicas with the same name in the same namespace share the hash space. Required. */
+  readonly name: string;
+  /** Where the replicas' Leases live. Required. */
+  readonly namespace: string;
+  /** This replica's identity (unique in the ring). Default: `<hostname>-<random>`. */
+  readonly identity?: string;
+  /** A replica whose Lease was not renewed for this long (as seen on this replica's clock) leaves the ring, in ms. Default: `15000`. */
+  readonly leaseDurationMs?: number;
+  /** How often this replica renews its Lease and reads the others', in ms. Default: a third of `leaseDurationMs`. */
+  readonly renewIntervalMs?: number;
+  /** Points per replica on the ring; more balance the ranges better. Default: `32`. */
+  readonly virtualNodes?: number;
+  /** The cluster. Default: the default kubeconfig or the in-cluster service account. */
+  readonly kubeConfig?: KubeConfig;
+  /** The request core to use. Default: a `KubeClient` on `kubeConfig`. */
+  readonly client?: KubeClient;
+  /** Called after each change of the members (with this replica's new ranges). Default: none. */
+  readonly onChange?: (ranges: readonly HashRange[], members: readonly string[]) => void;
+}
+
+type Lease = {
+  metadata?: { name?: string; resourceVersion?: string; labels?: Record<string, string> };
+  spec?: { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number };
+};
+
+const microTime = (ms: number): string => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+
+/**
+ * The ranges each member owns on a consistent-hash ring: `virtualNodes` points per member at
+ * `uidHash('<identity>/<i>')`; a point owns the hashes from the previous point (inclusive) up to itself (exclusive),
+ * the first point also the wrap-around from the last. Together the ranges tile `[0, 2⁶⁴)` exactly.
+ *
+ * @example
+ * ```ts
+ * ringRanges(['a', 'b', 'c'], 32).get('a'); // a's ranges
+ * ```
+ */
+export function ringRanges(members: readonly string[], virtualNodes: number): Map<string, HashRange[]> {
+  const out = new Map<string, HashRange[]>(members.map((m) => [m, []]));
+  const points = members
+    .flatMap((m) => Array.from({ length: virtualNodes }, (_, i) => ({ at: uidHash(`${m}/${i}`), owner: m })))
+    .sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : x.owner < y.owner ? -1 : 1));
+  if (points.length === 0) return out;
+  const add = (owner: string, start: bigint, end: bigint): void => {
+    if (start >= end) return;
+    const list = out.get(owner) as HashRange[];
+    const last = list.at(-1);
+    if (last && last.end === start) list[list.length - 1] = { start: last.start, end };
+    else list.push({ start, end });
+  };
+  const first = points[0] as { at: bigint; owner: string };
+  const lastPoint = points.at(-1) as { at: bigint; owner: string };
+  add(first.owner, 0n, first.at); // the wrap-around, low part
+  for (let i = 1; i < points.length; i++) {
+    const p = points[i] as { at: bigint; owner: string };
+    add(p.owner, (points[i - 1] as { at: bigint }).at, p.at);
+  }
+  add(first.owner, lastPoint.at, HASH_SPACE); // the wrap-around, high part
+  for (const list of out.values()) list.sort((x, y) => (x.start < y.start ? -1 : 1));
+  return out;
+}
+
+/**
+ * Replicas of a sharded consumer: each keeps a Lease labelled with the ring's name; the members are the Leases renewed
+ * within `leaseDurationMs`; the 64-bit uid-hash space is split among them by a consistent-hash ring (so that a member
+ * joining or leaving moves ~1/N of the objects). `start()` joins, `stop()` leaves (deletes the Lease; a replica that
+ * dies simply stops renewing and drops out after `leaseDurationMs`).
+ *
+ * @example
+ * ```ts
+ * const ring = new ShardRing({ name: 'mirror', namespace: 'kube-system', identity: process.env.POD_NAME });
+ * await ring.start();
+ * ring.members(); ring.ranges(); // who is in the ring; this replica's uid-hash ranges
+ * await ring.stop();
+ * ```
+ */
+export class ShardRing {
+  readonly identity: string;
+  readonly #name: string;
+  readonly #namespace: string;
+  readonly #durationMs: number;
+  readonly #intervalMs: number;
+  readonly #vnodes: number;
+  readonly #client: KubeClient;
+  readonly #onChange: ShardRingOptions['onChange'];
+  /** Per Lease name: its last record (holder, renewTime) and when this replica saw it change. */
+  readonly #seen = new Map<string, { record: string; holder: string; at: number }>();
+  #members: string[] = [];
+  #ranges = new Map<string, HashRange[]>();
+  #stop: AbortController | undefined;
+  #loop: Promise<void> | undefined;
+
+  /** Checks the options (an `INVALID_OPTION` naming what is wrong). */
+  constructor(options: ShardRingOptions) {
+    const { name, namespace } = options;
+    if (!name || !namespace) throw new KwatchError('INVALID_OPTION', 'Expected `name` and `namespace` for a ShardRing');
+    this.#durationMs = options.leaseDurationMs ?? 15_000;
+    this.#intervalMs = options.renewIntervalMs ?? Math.floor(this.#durationMs / 3);
+    this.#vnodes = options.virtualNodes ?? 32;
+    if (!(this.#durationMs >= 1000) || !(this.#intervalMs > 0 && this.#intervalMs < this.#durationMs)) {
+      throw new KwatchError('INVALID_OPTION', 'Expected `leaseDurationMs` ≥ 1000 and 0 < `renewIntervalMs` < `leaseDurationMs`');
+    }
+    if (!Number.isInteger(this.#vnodes) || this.#vnodes < 1) {
+      throw new KwatchError('INVALID_OPTION', `Expected \`virtualNodes\` to be a positive integer, got ${this.#vnodes}`);
+    }
+    this.#name = name;
+    this.#namespace = namespace;
+    this.identity = options.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`;
+    this.#client = options.client ?? new KubeClient(options.kubeConfig ? { kubeConfig: options.kubeConfig } : {});
+    this.#onChange = options.onChange;
+  }
+
+  /** The members, sorted (this replica included while it runs). */
+  members(): readonly string[] {
+    return this.#members;
+  }
+
+  /** This replica's uid-hash ranges (none before `start()` or after `stop()`). */
+  ranges(): readonly HashRange[] {
+    return this.#ranges.get(this.identity) ?? [];
+  }
+
+  /** A member's ranges as this replica sees the ring. */
+  rangesOf(identity: string): readonly HashRange[] {
+    return this.#ranges.get(identity) ?? [];
+  }
+
+  /** Joins: writes this replica's Lease, reads the ring once, then renews and re-reads every `renewIntervalMs`. */
+  async start(): Promise<void> {
+    if (this.#stop) return;
+    const stop = new AbortController();
+    this.#stop = stop;
+    await this.#tick(stop.signal);
+    this.#loop = (async () => {
+      while (!stop.signal.aborted) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, this.#intervalMs);
+          stop.signal.addEventListener(
+            'abort',
+            () => {
+              clearTimeout(t);
+              resolve();
+            },
+            { once: true },
+          );
+        });
+        if (stop.signal.aborted) return;
+        await this.#tick(stop.signal).catch(() => {}); // a failed round: the next one tries again
+      }
+    })();
+  }
+
+  /**
+   * Leaves: stops renewing and deletes this replica's Lease (`crash: true` keeps it, as a replica that died: the
+   * others drop it after `leaseDurationMs`).
+   */
+  async stop(options: { crash?: boolean } = {}): Promise<void> {
+    const stop = this.#stop;
+    if (!stop) return;
+    stop.abort();
+    await this.#loop;
+    this.#stop = undefined;
+    this.#loop = undefined;
+    if (!options.crash) {
+      await this.#client
+        .request({ method: 'DELETE', path: this.#path(this.#leaseName()), signal: AbortSignal.timeout(5000) })
+        .catch(() => {});
+    }
+    this.#update([]);
+  }
+
+  #leaseName(): string {
+    return `${this.#name}-${this.identity}`
+      .toLowerCase()
+      .replace(/[^a-z0-9.-]/g, '-')
+      .slice(0, 253);
+  }
+
+  #path(name = ''): string {
+    return `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(this.#namespace)}/leases${name ? `/${encodeURIComponent(name)}` : ''}`;
+  }
+
+  /** One round: renew (or create) this replica's Lease, read the ring's Leases, recompute the members. */
+  async #tick(signal: AbortSignal): Promise<void> {
+    const now = Date.now();
+    const name = this.#leaseName();
+    const spec = {
+      holderIdentity: this.identity,
+      renewTime: microTime(now),
+      leaseDurationSeconds: Math.ceil(this.#durationMs / 1000),
+    };
+    const body = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name, namespace: this.#namespace, labels: { [RING_LABEL]: this.#name } },
+      spec,
+    };
+    try {
+      // A merge patch: a Lease refuses an update without its resourceVersion, a patch needs none.
+      await this.#client.request({ method: 'PATCH', path: this.#path(name), body: { metadata: body.metadata, spec }, signal });
+    } catch (error) {
+      if (!(error instanceof ApiError && error.httpStatus === 404)) throw error;
+      await this.#client.request({ method: 'POST', path: this.#path(), body, signal });
+    }
+    const list = await this.#client.request<{ items?: Lease[] }>({
+      path: this.#path(),
+      query: new URLSearchParams({ labelSelector: `${RING_LABEL}=${this.#name}` }),
+      signal,
+    });
+    const seenNow = Date.now();
+    const present = new Set<string>();
+    for (const lease of list.items ?? []) {
+      const leaseName = lease.metadata?.name ?? '';
+      const holder = lease.spec?.holderIdentity ?? '';
+      if (!leaseName || !holder) continue;
+      present.add(leaseName);
+      const renewTime = lease.spec?.renewTime ?? '';
+      const record = `${holder}@${renewTime}`;
+      const prev = this.#seen.get(leaseName);
+      if (prev?.record === record) continue;
+      // A Lease seen for the first time counts from its renewTime (a replica that died long ago is no member); a
+      // change seen later counts from when this replica saw it (no trust in other clocks beyond that).
+      const renewedAt = Date.parse(renewTime);
+      const at = prev === undefined && Number.isFinite(renewedAt) ? Math.min(seenNow, renewedAt) : seenNow;
+      this.#seen.set(leaseName, { record, holder, at });
+    }
+    for (const leaseName of [...this.#seen.keys()]) if (!present.has(leaseName)) this.#seen.delete(leaseName);
+    // Members: Leases that changed within the lease duration on this clock; this replica always (it just renewed).
+    const members = new Set<string>([this.identity]);
+    for (const s of this.#seen.values()) if (seenNow - s.at < this.#durationMs) members.add(s.holder);
+    this.#update([...members].sort());
+  }
+
+  #update(members: string[]): void {
+    const changed = members.join('\n') !== this.#members.join('\n');
+    this.#members = members;
+    this.#ranges = ringRanges(members, this.#vnodes);
+    if (changed) {
+      try {
+        this.#onChange?.(this.ranges(), members);
+      } catch {
+        /* a callback must not stop the ring */
+      }
+    }
+  }
+}
