@@ -11,6 +11,7 @@ import { runLatency } from './latency.ts';
 import { runMetadata } from './metadata.ts';
 import { runModelDecode } from './model-decode.ts';
 import { runMuxFairness } from './mux-fairness.ts';
+import { runReconcile } from './reconcile.ts';
 import { runRecovery } from './recovery.ts';
 import { runScale } from './scale.ts';
 import { runStoreMemory } from './store-memory.ts';
@@ -43,6 +44,7 @@ const scenarios: Record<string, () => Promise<object[]> | object[]> = {
   'slow-consumer': () => runDecode({ ...common, slow: true }),
   'decode-instructions': () => runDecodeInstructions(common),
   sync: () => runSync(common),
+  reconcile: () => runReconcile(common),
   latency: () => runLatency(common),
   recovery: () => runRecovery(common),
   scale: () => runScale(common),
