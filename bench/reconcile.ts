@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { startControlPlane } from '@kwatch/testenv';
 import { Writer } from './cluster.ts';
 import { PeerProcess } from './peer-process.ts';
+import { buildPeer, peerCommand } from './peers/build.ts';
 import { cpuSeconds, peakRssMB, rssMB } from './procstat.ts';
 import { median } from './stats.ts';
 
-const IMPLS = ['kwatch'] as const;
+const IMPLS = ['kwatch', 'controller-runtime'] as const;
 type Impl = (typeof IMPLS)[number];
 
 /** The kwatch peer as users run it: types stripped once into bench/peers/node/dist/, @kwatch/* from built dist. */
@@ -51,6 +52,7 @@ export async function runReconcile(
   const rounds = options.rounds ?? 3;
   const impls = options.impls ?? IMPLS;
   const log = options.log ?? ((s: string) => console.error(`bench reconcile: ${s}`));
+  if (impls.includes('controller-runtime')) await buildPeer('controller-runtime');
   log('starting a control plane');
   const cp = await startControlPlane({ onProgress: log });
   const writer = new Writer(cp, 16);
@@ -62,7 +64,7 @@ export async function runReconcile(
         const ns = `bench-reconcile-${r}-${impl}`;
         await writer.createNamespace(ns);
         await writer.many(objects, 32, (i) => writer.createConfigMap(ns, i));
-        const [cmd, lead] = nodePeer('reconcile-kwatch.ts');
+        const [cmd, lead] = impl === 'kwatch' ? nodePeer('reconcile-kwatch.ts') : peerCommand(impl);
         const peer = new PeerProcess(impl, cmd, [...lead, ns, String(objects), String(updates)], {
           KUBECONFIG: cp.kubeconfigPath,
         });

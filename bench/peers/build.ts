@@ -2,6 +2,7 @@
  * Builds the sync benchmark's peers from their registries, each into the kwatch cache
  * (`<cacheDir>/peers`), and rebuilds only when a peer's sources change:
  *   - client-go: `go build` of bench/peers/client-go (k8s.io/client-go from the Go module proxy)
+ *   - controller-runtime: `go build` of bench/peers/controller-runtime (the reconcile benchmark's Go peer)
  *   - kube-rs:   `cargo build --release` of bench/peers/kube-rs (kube and k8s-openapi from crates.io)
  *   - python:    a venv with bench/peers/python/requirements.txt (kubernetes from PyPI)
  * The Node peers (kwatch, client-node) need no build.
@@ -17,12 +18,13 @@ import { cacheDir } from '@kwatch/testenv';
 const run = promisify(execFile);
 const here = import.meta.dirname;
 
-export type BuiltPeer = 'client-go' | 'kube-rs' | 'python';
+export type BuiltPeer = 'client-go' | 'controller-runtime' | 'kube-rs' | 'python';
 
 /** The command that runs a built peer: [executable, leading args]. */
 export function peerCommand(peer: BuiltPeer): [string, string[]] {
   const dir = join(cacheDir(), 'peers');
   if (peer === 'client-go') return [join(dir, 'client-go-peer'), []];
+  if (peer === 'controller-runtime') return [join(dir, 'controller-runtime-peer'), []];
   if (peer === 'kube-rs') return [join(dir, 'kube-rs-target', 'release', 'kwatch-bench-kube-rs'), []];
   return [join(dir, 'python-venv', 'bin', 'python'), [join(here, 'python', 'peer.py')]];
 }
@@ -52,8 +54,8 @@ export async function buildPeer(peer: BuiltPeer): Promise<void> {
   const t0 = performance.now();
   console.error(`bench: building the ${peer} peer (once; cached in ${dir})`);
   const opts = { cwd: src, maxBuffer: 64 * 2 ** 20 };
-  if (peer === 'client-go') {
-    await run('go', ['build', '-o', join(dir, 'client-go-peer'), '.'], opts);
+  if (peer === 'client-go' || peer === 'controller-runtime') {
+    await run('go', ['build', '-o', join(dir, `${peer}-peer`), '.'], opts);
   } else if (peer === 'kube-rs') {
     await run('cargo', ['build', '--release', '--locked'], {
       ...opts,
@@ -70,5 +72,6 @@ export async function buildPeer(peer: BuiltPeer): Promise<void> {
 
 if (import.meta.main) {
   const chosen = process.argv.slice(2) as BuiltPeer[];
-  for (const peer of chosen.length > 0 ? chosen : (['client-go', 'kube-rs', 'python'] as const)) await buildPeer(peer);
+  for (const peer of chosen.length > 0 ? chosen : (['client-go', 'controller-runtime', 'kube-rs', 'python'] as const))
+    await buildPeer(peer);
 }
