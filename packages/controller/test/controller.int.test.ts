@@ -201,17 +201,22 @@ it('owns: a change to an owned Secret enqueues its controller ConfigMap; watches
   const done = controller.run({ signal: stop.signal });
   await until('the initial reconciles', () => runs.get('owner') === 1 && runs.get('settings') === 1);
   await new Promise((r) => setTimeout(r, 200));
+  // A Secret that is not controlled by the owner: its change enqueues nothing (watched alone, for a quiet second).
+  const quiet = runs.get('owner');
+  await core.patchNamespacedSecret({ namespace: ns, name: 'loose', body: [{ op: 'add', path: '/data', value: { k: 'dg==' } }] });
+  await new Promise((r) => setTimeout(r, 1000));
+  expect(runs.get('owner')).toBe(quiet);
   const before = { owner: runs.get('owner'), settings: runs.get('settings') };
   await core.patchNamespacedSecret({ namespace: ns, name: 'owned', body: [{ op: 'add', path: '/data', value: { k: 'dg==' } }] });
   await until('the owner reconciled after its Secret changed', () => (runs.get('owner') ?? 0) > (before.owner ?? 0));
-  await core.patchNamespacedSecret({ namespace: ns, name: 'loose', body: [{ op: 'add', path: '/data', value: { k: 'dg==' } }] });
   await core.patchNamespace({ name: ns, body: [{ op: 'add', path: '/metadata/labels', value: { touched: 'yes' } }] });
   await until('settings reconciled after its Namespace changed', () => (runs.get('settings') ?? 0) > (before.settings ?? 0));
   await core.deleteNamespacedSecret({ namespace: ns, name: 'owned' });
   await until('the owner reconciled after its Secret was deleted', () => (runs.get('owner') ?? 0) > (before.owner ?? 0) + 1);
   stop.abort();
   await done;
-  expect(runs.get('owner')).toBe((before.owner ?? 0) + 2); // the owned change and deletion; not the loose one
+  // The owned change and the deletion (a relist under load may add a reconcile; level-triggered, that is allowed).
+  expect(runs.get('owner')).toBeGreaterThanOrEqual((before.owner ?? 0) + 2);
   expect([...runs.keys()].sort()).toEqual(['owner', 'settings']);
 });
 
