@@ -61,6 +61,8 @@ export const ERROR_CODES = {
   INDEX_FUNCTION_FAILED: { class: 'KwatchError', retryable: false },
   /** A shared watch's subscriber fell more than its queue bound behind: it is resynced from the store (the reason of that `RESYNC`). */
   SUBSCRIBER_OVERFLOW: { class: 'KwatchError', retryable: true },
+  /** A sharded watch's ranges changed (a replica joined or left its ring): the reason of the `RESYNC` of the new ranges. */
+  RESHARDED: { class: 'KwatchError', retryable: true },
 } as const satisfies Record<string, { class: string; retryable: boolean }>;
 
 /** Stable codes of every kwatch error; match on these, not on messages. */

@@ -78,7 +78,15 @@ export {
   type MultiplexingWatcherConstructor,
   type MultiplexingWatcherOptions,
 } from './multiplex/index.ts';
-export { RING_LABEL, ringRanges, ShardRing, type ShardRingOptions } from './sharding/index.ts';
+export {
+  RING_LABEL,
+  ringRanges,
+  type Shard,
+  type ShardOption,
+  ShardRing,
+  type ShardRingOptions,
+  staticShard,
+} from './sharding/index.ts';
 export type { WatcherHealth, WatcherHooks } from './watch/index.ts';
 export {
   type ConnectLimiter,

@@ -12,6 +12,7 @@ import type { WatchTransport } from '../client/index.ts';
 import { KubeClient } from '../client/index.ts';
 import type { PartialObjectMetadata, WatchEvent, WatchMarker } from '../internal/index.ts';
 import { type Clock, DEFAULTS } from '../internal/index.ts';
+import type { Shard } from '../sharding/index.ts';
 import type { WatcherHealth } from '../watch/index.ts';
 import {
   type MetricsOptions,
@@ -35,6 +36,19 @@ import {
 } from './options.ts';
 import { SharedStore } from './sharedStore.ts';
 import { SharedWatch } from './sharedWatch.ts';
+
+const shardIds = new WeakMap<Shard, number>();
+let lastShardId = 0;
+/** A shard's part of a watch identity: fixed ranges by value (their `key`), a ring by identity. */
+function shardId(shard: Shard): string {
+  if (shard.key !== undefined) return shard.key;
+  let id = shardIds.get(shard);
+  if (id === undefined) {
+    id = ++lastShardId;
+    shardIds.set(shard, id);
+  }
+  return `#${id}`;
+}
 
 /** The objects of `K` as the options type them. */
 type ObjectsOf<K, O> = O extends { readonly metadataOnly: true } ? PartialObjectMetadata : WatchedObject<K>;
@@ -188,12 +202,14 @@ export class InformerFactory {
 
   #shared<K extends KubernetesKind>(kind: K, options: ResolvedInformerOptions): SharedWatch<never> {
     const { namespace, labelSelector, fieldSelector, metadataOnly } = options;
+    const shard = options.shard === null ? undefined : (options.shard ?? this.#options.shard);
     const target = watchTarget(kind as never, { namespace: namespace as never });
     const key = JSON.stringify([
       collectionPath(target.info, target.namespace),
       labelSelector ?? '',
       fieldSelector ?? '',
       metadataOnly,
+      ...(shard ? [shardId(shard)] : []),
     ]);
     // One watch per collection and adopting class: a subclass (or kubernetes-models' own class) gets objects of its own
     // class, never those of whoever asked first. Stand-ins, list classes and descriptors share the default watch.
@@ -210,6 +226,7 @@ export class InformerFactory {
         ...(fieldSelector !== undefined && { fieldSelector }),
         metadataOnly,
         ...(this.#options.metrics && { metrics: this.#options.metrics }),
+        ...(shard && { shard }),
         transport: this.#transportFor(),
         clock: this.#clock,
       },

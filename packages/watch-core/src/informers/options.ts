@@ -13,6 +13,7 @@ import {
   strictRule,
   systemClock,
 } from '../internal/index.ts';
+import { type Shard, type ShardOption, shardOf } from '../sharding/index.ts';
 import { type MetricsOptions, type WatcherOptions, WatcherOptionsShape } from '../watch/index.ts';
 
 /**
@@ -72,6 +73,12 @@ export interface InformerFactoryOptions {
    * with `namespaceLabel`. Default: none.
    */
   readonly metrics?: MetricsOptions;
+  /**
+   * Shard every informer of this factory: only objects whose uid hash is in this shard's ranges are watched and
+   * stored (a `ShardRing` for replicas that split a kind between them; see `WatcherOptions.shard`). An informer's own
+   * `shard` option overrides it. Default: none (every object).
+   */
+  readonly shard?: ShardOption;
   /** Testing seam: the clock of watchers and the grace period. Default: the system clock. */
   readonly clock?: Clock;
 }
@@ -93,6 +100,8 @@ export interface InformerOptions<K> {
   readonly fieldSelector?: string;
   /** Objects as `PartialObjectMetadata` (metadata only). Default: `false`. */
   readonly metadataOnly?: boolean;
+  /** This informer's shard (see `WatcherOptions.shard`); `null`: every object even if the factory is sharded. Default: the factory's `shard`. */
+  readonly shard?: ShardOption | null;
 }
 
 /**
@@ -155,6 +164,7 @@ export interface ResolvedInformerFactoryOptions {
   readonly bufferSize: number;
   readonly watcherOptions: SharedWatcherOptions;
   readonly metrics: MetricsOptions | undefined;
+  readonly shard: Shard | undefined;
   readonly clock: Clock;
 }
 
@@ -164,6 +174,8 @@ export interface ResolvedInformerOptions {
   readonly labelSelector: string | undefined;
   readonly fieldSelector: string | undefined;
   readonly metadataOnly: boolean;
+  /** `undefined`: the factory's; `null`: none. */
+  readonly shard: Shard | null | undefined;
 }
 
 /** {@link InformerStreamOptions} with every default applied. */
@@ -175,7 +187,7 @@ export interface ResolvedInformerStreamOptions extends ResolvedInformerOptions {
 
 const { string, boolean, positiveInt, nonNegativeMs, signal, function: fn } = optionRules;
 const opt = optionalRule;
-const { kubeConfig, transport, metrics, clock } = WatcherOptionsShape;
+const { kubeConfig, transport, metrics, clock, shard } = WatcherOptionsShape;
 // What SharedWatcherOptions leaves out is an unknown option in `watcherOptions` ("Unknown option `namespace` in
 // `watcherOptions`").
 const notShared = new Set<string>([
@@ -189,6 +201,7 @@ const notShared = new Set<string>([
   'signal',
   'clock',
   'metrics',
+  'shard',
 ]);
 const sharedWatcherOptionsShape: OptionShape = Object.fromEntries(
   Object.entries(WatcherOptionsShape).filter(([key]) => !notShared.has(key)),
@@ -201,6 +214,7 @@ const InformerFactoryOptionsRule = strictRule({
   bufferSize: opt(positiveInt),
   watcherOptions: opt(strictRule(sharedWatcherOptionsShape)),
   metrics,
+  shard,
   clock,
 });
 
@@ -209,6 +223,7 @@ const InformerOptionsShape = {
   labelSelector: opt(string),
   fieldSelector: opt(string),
   metadataOnly: opt(boolean),
+  shard: opt(nullableRule(shard)),
 } as const satisfies OptionShape;
 
 const InformerOptionsRule = strictRule(InformerOptionsShape);
@@ -238,6 +253,7 @@ export function resolveInformerFactoryOptions(options: InformerFactoryOptions | 
     bufferSize: o.bufferSize ?? DEFAULTS.informers.bufferSize,
     watcherOptions: o.watcherOptions ?? {},
     metrics: o.metrics,
+    shard: shardOf(o.shard),
     clock: o.clock ?? systemClock,
   };
 }
@@ -272,6 +288,7 @@ function identityOf<K>(o: InformerOptions<K>): ResolvedInformerOptions {
     labelSelector: o.labelSelector,
     fieldSelector: o.fieldSelector,
     metadataOnly: o.metadataOnly ?? DEFAULTS.watcher.metadataOnly,
+    shard: o.shard === null ? null : shardOf(o.shard),
   };
 }
 

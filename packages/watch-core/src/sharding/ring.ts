@@ -4,6 +4,8 @@ import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient } from '../client/index.ts';
 import { ApiError, HASH_SPACE, type HashRange, KwatchError, uidHash } from '../internal/index.ts';
+import { intersect, sameRanges, subtract, union } from './rangeSet.ts';
+import type { Shard } from './shard.ts';
 
 /** The label that marks a ring's Leases; its value is the ring's name. */
 export const RING_LABEL = 'kwatch.io/shard-ring';
@@ -27,13 +29,20 @@ export interface ShardRingOptions {
   readonly leaseDurationMs?: number;
   /** How often this replica renews its Lease and reads the others', in ms. Default: a third of `leaseDurationMs`. */
   readonly renewIntervalMs?: number;
+  /**
+   * How long a range this replica gains waits before it owns it, in ms: long enough for every other replica to have
+   * re-read the ring and let go of it (each re-reads every `renewIntervalMs`, each request bounded by it). Ranges
+   * gained only because members left (expired or stopped, no one joined) are owned at once once this replica has been
+   * a member that long. Default: `3 × renewIntervalMs`.
+   */
+  readonly handoffMs?: number;
   /** Points per replica on the ring; more balance the ranges better. Default: `32`. */
   readonly virtualNodes?: number;
   /** The cluster. Default: the default kubeconfig or the in-cluster service account. */
   readonly kubeConfig?: KubeConfig;
   /** The request core to use. Default: a `KubeClient` on `kubeConfig`. */
   readonly client?: KubeClient;
-  /** Called after each change of the members (with this replica's new ranges). Default: none. */
+  /** Called after each change of the members (with this replica's ranges in the new view). Default: none. */
   readonly onChange?: (ranges: readonly HashRange[], members: readonly string[]) => void;
 }
 
@@ -85,6 +94,13 @@ export function ringRanges(members: readonly string[], virtualNodes: number): Ma
  * joining or leaving moves ~1/N of the objects). `start()` joins, `stop()` leaves (deletes the Lease; a replica that
  * dies simply stops renewing and drops out after `leaseDurationMs`).
  *
+ * What a replica owns ({@link ShardRing.ranges}) is fenced so that no object has two owners at once: a range lost in
+ * this replica's view is let go at once; a range gained is owned only after `handoffMs` (the time every other replica
+ * needs to see the change), unless it was gained only because members left; a replica that has not renewed its Lease
+ * for `leaseDurationMs − renewIntervalMs` owns nothing until it renews again (the others drop it only after
+ * `leaseDurationMs`). A range stays unowned at most `leaseDurationMs + 2 × renewIntervalMs` after its owner dies
+ * (expiry as seen on a ticking clock) — docs/scaling.md.
+ *
  * @example
  * ```ts
  * const ring = new ShardRing({ name: 'mirror', namespace: 'kube-system', identity: process.env.POD_NAME });
@@ -93,19 +109,28 @@ export function ringRanges(members: readonly string[], virtualNodes: number): Ma
  * await ring.stop();
  * ```
  */
-export class ShardRing {
+export class ShardRing implements Shard {
   readonly identity: string;
   readonly #name: string;
   readonly #namespace: string;
   readonly #durationMs: number;
   readonly #intervalMs: number;
   readonly #vnodes: number;
+  readonly #handoffMs: number;
   readonly #client: KubeClient;
   readonly #onChange: ShardRingOptions['onChange'];
   /** Per Lease name: its last record (holder, renewTime) and when this replica saw it change. */
   readonly #seen = new Map<string, { record: string; holder: string; at: number }>();
   #members: string[] = [];
   #ranges = new Map<string, HashRange[]>();
+  /** What this replica owns (fenced), and the gained ranges waiting for their hand-off. */
+  #owned: HashRange[] = [];
+  #pending: { ranges: HashRange[]; at: number }[] = [];
+  #pendingTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When this replica's current membership began (its first renew after a start or a fence). */
+  #memberSince: number | undefined;
+  #fenceTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #listeners = new Set<() => void>();
   #stop: AbortController | undefined;
   #loop: Promise<void> | undefined;
 
@@ -118,6 +143,10 @@ export class ShardRing {
     this.#vnodes = options.virtualNodes ?? 32;
     if (!(this.#durationMs >= 1000) || !(this.#intervalMs > 0 && this.#intervalMs < this.#durationMs)) {
       throw new KwatchError('INVALID_OPTION', 'Expected `leaseDurationMs` ≥ 1000 and 0 < `renewIntervalMs` < `leaseDurationMs`');
+    }
+    this.#handoffMs = options.handoffMs ?? 3 * this.#intervalMs;
+    if (!(this.#handoffMs >= 0 && Number.isFinite(this.#handoffMs))) {
+      throw new KwatchError('INVALID_OPTION', `Expected \`handoffMs\` to be a non-negative number, got ${this.#handoffMs}`);
     }
     if (!Number.isInteger(this.#vnodes) || this.#vnodes < 1) {
       throw new KwatchError('INVALID_OPTION', `Expected \`virtualNodes\` to be a positive integer, got ${this.#vnodes}`);
@@ -134,9 +163,18 @@ export class ShardRing {
     return this.#members;
   }
 
-  /** This replica's uid-hash ranges (none before `start()` or after `stop()`). */
+  /**
+   * The uid-hash ranges this replica owns at this instant, fenced (see the class): none before `start()`, during the
+   * first `handoffMs`, while fenced, or after `stop()`.
+   */
   ranges(): readonly HashRange[] {
-    return this.#ranges.get(this.identity) ?? [];
+    return this.#owned;
+  }
+
+  /** Calls `listener` after every change of {@link ShardRing.ranges}; returns the call that unsubscribes. */
+  subscribe(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** A member's ranges as this replica sees the ring. */
@@ -144,16 +182,25 @@ export class ShardRing {
     return this.#ranges.get(identity) ?? [];
   }
 
-  /** Joins: writes this replica's Lease, reads the ring once, then renews and re-reads every `renewIntervalMs`. */
+  /**
+   * Joins: writes this replica's Lease, reads the ring once, then renews and re-reads every `renewIntervalMs`.
+   * Idempotent. What it gains is owned after `handoffMs`.
+   */
   async start(): Promise<void> {
     if (this.#stop) return;
     const stop = new AbortController();
     this.#stop = stop;
-    await this.#tick(stop.signal);
+    try {
+      await this.#tick(stop.signal);
+    } catch (error) {
+      this.#stop = undefined;
+      throw error;
+    }
     this.#loop = (async () => {
       while (!stop.signal.aborted) {
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, this.#intervalMs);
+          t.unref?.(); // the ring keeps no process alive by itself
           stop.signal.addEventListener(
             'abort',
             () => {
@@ -177,6 +224,8 @@ export class ShardRing {
     const stop = this.#stop;
     if (!stop) return;
     stop.abort();
+    // Let go first: nothing is owned once the Lease is gone.
+    this.#fence();
     await this.#loop;
     this.#stop = undefined;
     this.#loop = undefined;
@@ -200,7 +249,8 @@ export class ShardRing {
   }
 
   /** One round: renew (or create) this replica's Lease, read the ring's Leases, recompute the members. */
-  async #tick(signal: AbortSignal): Promise<void> {
+  async #tick(outer: AbortSignal): Promise<void> {
+    const signal = AbortSignal.any([outer, AbortSignal.timeout(this.#intervalMs)]);
     const now = Date.now();
     const name = this.#leaseName();
     const spec = {
@@ -221,11 +271,14 @@ export class ShardRing {
       if (!(error instanceof ApiError && error.httpStatus === 404)) throw error;
       await this.#client.request({ method: 'POST', path: this.#path(), body, signal });
     }
+    if (outer.aborted) return;
+    this.#renewed(now);
     const list = await this.#client.request<{ items?: Lease[] }>({
       path: this.#path(),
       query: new URLSearchParams({ labelSelector: `${RING_LABEL}=${this.#name}` }),
       signal,
     });
+    if (outer.aborted) return;
     const seenNow = Date.now();
     const present = new Set<string>();
     for (const lease of list.items ?? []) {
@@ -250,15 +303,89 @@ export class ShardRing {
     this.#update([...members].sort());
   }
 
+  /** A renew that began at `startedAt` succeeded: a member (again), fenced if the next ones fail for too long. */
+  #renewed(startedAt: number): void {
+    this.#memberSince ??= Date.now();
+    clearTimeout(this.#fenceTimer);
+    const left = startedAt + this.#durationMs - this.#intervalMs - Date.now();
+    this.#fenceTimer = setTimeout(() => this.#fence(), Math.max(0, left));
+    this.#fenceTimer.unref?.();
+  }
+
+  /** Owns nothing until the next successful renew (the others may drop this replica any time now). */
+  #fence(): void {
+    clearTimeout(this.#fenceTimer);
+    clearTimeout(this.#pendingTimer);
+    this.#memberSince = undefined;
+    this.#pending = [];
+    this.#members = [];
+    this.#ranges = new Map();
+    this.#own([]);
+  }
+
   #update(members: string[]): void {
     const changed = members.join('\n') !== this.#members.join('\n');
+    const before = this.#members;
+    const oldMine = this.#ranges.get(this.identity) ?? [];
     this.#members = members;
     this.#ranges = ringRanges(members, this.#vnodes);
+    const mine = this.#ranges.get(this.identity) ?? [];
+    const now = Date.now();
+    // Gained: owned at once only when members only left and this replica has been seen by all for a hand-off.
+    const gained = subtract(mine, oldMine);
+    const onlyLeft = members.every((m) => before.includes(m));
+    const seenByAll = this.#memberSince !== undefined && now - this.#memberSince >= this.#handoffMs;
+    let owned = this.#owned;
+    if (gained.length > 0) {
+      if (onlyLeft && seenByAll) owned = union(owned, gained);
+      else this.#pending.push({ ranges: gained, at: now + this.#handoffMs });
+    }
+    this.#pending = this.#pending
+      .map((p) => ({ ranges: intersect(p.ranges, mine), at: p.at }))
+      .filter((p) => p.ranges.length > 0);
+    this.#own(intersect(owned, mine));
+    this.#schedulePending();
     if (changed) {
       try {
-        this.#onChange?.(this.ranges(), members);
+        this.#onChange?.(mine, members);
       } catch {
         /* a callback must not stop the ring */
+      }
+    }
+  }
+
+  /** Promotes the pending ranges whose hand-off is over, and sets the timer for the next. */
+  #schedulePending(): void {
+    clearTimeout(this.#pendingTimer);
+    const now = Date.now();
+    const ready = this.#pending.filter((p) => p.at <= now);
+    if (ready.length > 0) {
+      this.#pending = this.#pending.filter((p) => p.at > now);
+      const mine = this.#ranges.get(this.identity) ?? [];
+      this.#own(
+        intersect(
+          union(
+            this.#owned,
+            ready.flatMap((p) => p.ranges),
+          ),
+          mine,
+        ),
+      );
+    }
+    if (this.#pending.length === 0) return;
+    const next = Math.min(...this.#pending.map((p) => p.at));
+    this.#pendingTimer = setTimeout(() => this.#schedulePending(), Math.max(0, next - now));
+    this.#pendingTimer.unref?.();
+  }
+
+  #own(ranges: HashRange[]): void {
+    if (sameRanges(ranges, this.#owned)) return;
+    this.#owned = ranges;
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener();
+      } catch {
+        /* a listener must not stop the ring */
       }
     }
   }

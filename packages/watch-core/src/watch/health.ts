@@ -12,6 +12,7 @@ import type { Memory, State } from './machine.ts';
  * ```
  */
 export interface WatcherHealth {
+  /** `idle`: not streaming yet, or sharded and owning no range at the moment. */
   state: 'idle' | 'listing' | 'connecting' | 'watching' | 'backoff' | 'stopped' | 'failed';
   /** When the last event or bookmark arrived (ms since the epoch), if any. */
   lastEventAt: number | undefined;
@@ -34,6 +35,7 @@ const STATES = {
   list: 'listing',
   connect: 'connecting',
   backoff: 'backoff',
+  idle: 'idle',
   fatal: 'failed',
   done: 'stopped',
 } as const;

@@ -7,8 +7,10 @@ import {
   type Clock,
   DecodeError,
   EventClass,
-  type KwatchError,
+  inRanges,
+  KwatchError,
   keyOf,
+  shardSelector,
   sleep,
   TransportError,
   tombstoneEvent,
@@ -16,6 +18,7 @@ import {
   type WatchEvent,
   type WatchMarker,
 } from '../internal/index.ts';
+import type { Shard } from '../sharding/index.ts';
 import { InactivityTimer } from './inactivity.ts';
 import type { Diff, KnownObjects } from './knownObjects.ts';
 import { LineSplitter, parseWatchLine } from './lineDecoder.ts';
@@ -105,6 +108,7 @@ interface Sync extends ListPace {
  *   start ─▶ connect(after the committed resourceVersion) ─▶ watch …
  *   a LIST page without progress ─▶ backoff ─▶ list (again from the start, unpaginated)
  *   any failure ─▶ backoff ─▶ the same request again | a sync (410, managed) | fatal ─▶ throw
+ *   sharded: the shard changes ─▶ a sync of its new ranges; it owns no range ─▶ idle ─▶ (it changes) a sync
  */
 export type State =
   | { readonly kind: 'start' }
@@ -124,6 +128,8 @@ export type State =
       got: number;
     }
   | { readonly kind: 'backoff'; readonly delayMs: number; readonly next: State }
+  /** Sharded, owning no range: no request until the shard changes. */
+  | { readonly kind: 'idle'; readonly rv: string | undefined }
   | { readonly kind: 'fatal'; readonly error: KwatchError }
   | { readonly kind: 'done' };
 
@@ -137,6 +143,8 @@ export interface MachineConfig<T> {
   readonly stream: ResolvedStreamOptions;
   /** Turns a raw object into the event object (sets its prototype; validates with a schema). */
   readonly decode: (raw: Record<string, unknown>) => T;
+  /** Only objects whose uid hash is in this shard's ranges (at each instant); none: all objects. */
+  readonly shard?: Shard | undefined;
 }
 
 const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
@@ -166,6 +174,10 @@ export class Machine<T> {
   readonly #c: MachineConfig<T>;
   readonly #m: Memory;
   readonly #path: string;
+  /** The shard's ranges changed since the current request began: list (or watch) them anew. */
+  #resharded = false;
+  /** Wakes an `idle` step. */
+  #wake: (() => void) | undefined;
 
   constructor(config: MachineConfig<T>, memory: Memory) {
     this.#c = config;
@@ -173,9 +185,45 @@ export class Machine<T> {
     this.#path = collectionPath(config.target.info, config.target.namespace);
   }
 
+  /**
+   * The shard's ranges changed: what was lost is no longer delivered from now on (the filter reads the ranges at
+   * each object), and the current request is ended so that the next step syncs the new ranges.
+   */
+  reshard(state: State): void {
+    this.#resharded = true;
+    if (state.kind === 'watch') state.body.close(new KwatchError('RESHARDED', 'The shard changed'));
+    this.#wake?.();
+  }
+
+  /** Nothing to list or watch (the shard owns no range): ends a sync in progress as empty, then waits. */
+  #idle(state: Extract<State, { kind: 'list' | 'connect' }>): [Entry<T>[], State] {
+    const entries: Entry<T>[] = [];
+    const { sync } = state;
+    if (sync) this.#finishSync(entries, sync, sync.fromRv, 'list');
+    return [entries, { kind: 'idle', rv: sync ? sync.fromRv : state.kind === 'connect' ? state.rv : undefined }];
+  }
+
+  /** Whether an object belongs to this stream's shard now (always, unsharded). */
+  #mine(meta: ObjectMeta | undefined): boolean {
+    const { shard } = this.#c;
+    return shard === undefined || inRanges(meta?.uid, shard.ranges());
+  }
+
+  /** The shardSelector of the shard's current ranges, for a request's query. */
+  #selector(q: URLSearchParams): URLSearchParams {
+    const selector = this.#c.shard && shardSelector(this.#c.shard.ranges());
+    if (selector) q.set('shardSelector', selector);
+    return q;
+  }
+
   /** Moves from `state` to the next, with the entries produced on the way. Throws only in `fatal`. */
   async step(state: State): Promise<[Entry<T>[], State]> {
     if (this.#c.signal.aborted && state.kind !== 'done') return [[], this.#stopped(state)];
+    if (this.#resharded) {
+      this.#resharded = false;
+      if (state.kind !== 'start' && state.kind !== 'done' && state.kind !== 'fatal') return this.#reshardFrom(state);
+    }
+    if ((state.kind === 'list' || state.kind === 'connect') && this.#c.shard?.ranges().length === 0) return this.#idle(state);
     switch (state.kind) {
       case 'start':
         return this.#begin();
@@ -188,6 +236,20 @@ export class Machine<T> {
       case 'backoff': {
         const slept = await sleep(state.delayMs, this.#c.signal, this.#c.clock);
         return [[], slept ? state.next : this.#stopped(state)];
+      }
+      case 'idle': {
+        const signal = this.#c.signal;
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            signal.removeEventListener('abort', done);
+            this.#wake = undefined;
+            resolve();
+          };
+          if (signal.aborted || this.#resharded) return done();
+          this.#wake = done;
+          signal.addEventListener('abort', done, { once: true });
+        });
+        return [[], this.#c.signal.aborted ? this.#stopped(state) : state];
       }
       case 'fatal':
         throw state.error;
@@ -265,11 +327,13 @@ export class Machine<T> {
   async #listPage(state: Extract<State, { kind: 'list' }>): Promise<[Entry<T>[], State]> {
     const { sync } = state;
     if (!(await this.#m.pacer.admit(this.#c.signal, state.free))) return [[], this.#stopped(state)];
-    const q = listQuery(this.#c.options, {
-      continueToken: state.continueToken,
-      notOlderThan: sync.point.notOlderThan,
-      unpaginated: sync.unpaginated,
-    });
+    const q = this.#selector(
+      listQuery(this.#c.options, {
+        continueToken: state.continueToken,
+        notOlderThan: sync.point.notOlderThan,
+        unpaginated: sync.unpaginated,
+      }),
+    );
     const page = (await this.#c.transport.getJson(this.#path, q, this.#c.signal, acceptFor(this.#c.options, 'list'))) as {
       metadata?: { resourceVersion?: string; continue?: string };
       items?: Record<string, unknown>[];
@@ -278,17 +342,22 @@ export class Machine<T> {
     const { info } = this.#c.target;
     const items = page.items ?? [];
     const listedBefore = this.#m.known.listedKeys; // the known objects' relist counts distinct keys
+    let others = 0; // objects of other shards (a server that does not honour shardSelector sends them)
     for (const raw of items) {
+      const meta = raw.metadata as ObjectMeta | undefined;
+      if (!this.#mine(meta)) {
+        others += 1;
+        continue;
+      }
       // List items come without apiVersion and kind; make them look like watched objects.
       raw.apiVersion ??= info.apiVersion;
       raw.kind ??= info.kind;
       sync.objects += 1;
-      const meta = raw.metadata as ObjectMeta | undefined;
       this.#pushDiffs(entries, this.#m.known.listed(raw, meta), sync);
     }
     const token = page.metadata?.continue;
     if (token) {
-      const added = this.#m.known.listedKeys - listedBefore;
+      const added = this.#m.known.listedKeys - listedBefore + others;
       const repeated = sync.tokens.has(token);
       sync.tokens.add(token);
       if (repeated || added === 0) return this.#stalled(state, entries, repeated);
@@ -337,9 +406,11 @@ export class Machine<T> {
   async #connect(state: Extract<State, { kind: 'connect' }>): Promise<[Entry<T>[], State]> {
     if (!(await this.#m.pacer.admit(this.#c.signal))) return [[], this.#stopped(state)];
     const { sync } = state;
-    const q = sync
-      ? watchQuery(this.#c.options, { resourceVersion: sync.point.notOlderThan, initialEvents: true })
-      : watchQuery(this.#c.options, { resourceVersion: state.rv });
+    const q = this.#selector(
+      sync
+        ? watchQuery(this.#c.options, { resourceVersion: sync.point.notOlderThan, initialEvents: true })
+        : watchQuery(this.#c.options, { resourceVersion: state.rv }),
+    );
     // The watch's age counts from the request, as client-go's does: header latency is part of it.
     const openedAt = this.#c.clock.now();
     const body = await this.#c.transport.openStream(this.#path, q, this.#c.signal, acceptFor(this.#c.options, 'watch'));
@@ -425,6 +496,16 @@ export class Machine<T> {
       case 'MODIFIED':
       case 'DELETED': {
         state.got += 1;
+        if (!this.#mine(meta)) {
+          // Another shard's object (sent by a server that ignores shardSelector): it only moves the position.
+          if (state.sync) return;
+          this.#m.pacer.progress();
+          if (this.#c.stream.manage && meta?.resourceVersion !== undefined) {
+            state.rv = meta.resourceVersion;
+            entries.push(this.#entry(undefined, undefined, { resourceVersion: state.rv, sync: undefined }));
+          }
+          return;
+        }
         if (state.sync && type === 'ADDED') {
           const { sync } = state;
           const key = keyOf(meta);
@@ -486,6 +567,12 @@ export class Machine<T> {
   #fail(err: unknown, state: State, entries: Entry<T>[], retry?: State): [Entry<T>[], State] {
     this.release(state);
     if (this.#c.signal.aborted) return [entries, this.#stopped(state)];
+    if (this.#resharded) {
+      // Ended by reshard() (or failed just as the shard changed): no failure, the new ranges are synced now.
+      this.#resharded = false;
+      const [more, next] = this.#reshardFrom(state);
+      return [[...entries, ...more], next];
+    }
     const error = asKwatchError(err);
     this.#m.lastError = error;
     const hooks = this.#c.options.hooks;
@@ -520,6 +607,26 @@ export class Machine<T> {
     // file, a client-node KubeConfig) and retried once; one place decides that, so UNAUTHORIZED is final here.
     if (!error.retryable) return [entries, { kind: 'fatal', error }];
     return this.#retryAfter(error, entries, retry ?? this.#retryOf(state));
+  }
+
+  /**
+   * The shard changed during `state`: sync the new ranges. A sync in progress starts over (its diff against what was
+   * delivered drops what was lost, as tombstones); a watch becomes a sync not older than its resourceVersion, announced
+   * by `RESYNC` (reason `RESHARDED`). Unmanaged: the same watch again, with the new shardSelector.
+   */
+  #reshardFrom(state: State): [Entry<T>[], State] {
+    this.release(state);
+    if (state.kind === 'backoff') return this.#reshardFrom(state.next);
+    if (state.kind !== 'list' && state.kind !== 'connect' && state.kind !== 'watch' && state.kind !== 'idle') return [[], state];
+    const rv = state.kind === 'list' ? undefined : state.rv;
+    if (!this.#c.stream.manage) return [[], { kind: 'connect', rv, sync: undefined }];
+    const sync = state.kind === 'idle' ? undefined : state.sync;
+    if (sync) return [[], this.#startSync(sync.point, sync.fromRv, false)];
+    const reason = new KwatchError('RESHARDED', `The shard of ${this.#path} changed; syncing its new ranges`);
+    const point: SyncPoint = { initial: false, notOlderThan: rv, reason };
+    const position: Position = { resourceVersion: rv, sync: point };
+    const entries = [this.#entry(this.#c.stream.markers ? { type: 'RESYNC', reason } : undefined, undefined, position)];
+    return [entries, this.#startSync(point, rv, false)];
   }
 
   /** A failure counted by the pacer: back off (or give up past maxConsecutiveErrors), then `next`. */

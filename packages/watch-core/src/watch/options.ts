@@ -15,6 +15,7 @@ import {
   optionRules,
   strictRule,
 } from '../internal/index.ts';
+import { isShardOption, type Shard, type ShardOption, shardOf } from '../sharding/index.ts';
 import type { WatcherHooks } from './hooks.ts';
 import type { MetricsOptions } from './metrics.ts';
 
@@ -86,6 +87,15 @@ export interface WatcherOptions<K> {
    * are typed `PartialObjectMetadata`. Default: `false`.
    */
   readonly metadataOnly?: boolean;
+  /**
+   * Deliver only the objects whose uid hash is in this shard's ranges, at each instant: a `ShardRing` (this replica's
+   * part of a ring of replicas), or fixed `[{ start, end }]` ranges. Lists and watches ask the server for them
+   * (`shardSelector`, Kubernetes ≥ 1.36 with `ShardedListAndWatch`) and filter by the same hash on the client
+   * whatever it sends. When the ranges change, what was lost is delivered no more and the stream syncs the new ranges
+   * (`RESYNC` with reason `RESHARDED`, the objects, `SYNCED`; objects of lost ranges leave as tombstones). A ring not
+   * started is started by the first stream. See docs/scaling.md. Default: none (every object).
+   */
+  readonly shard?: ShardOption;
   /** Lifecycle hooks. Default: none. */
   readonly hooks?: WatcherHooks;
   /**
@@ -199,6 +209,7 @@ export const WatcherOptionsShape = {
   pageSize: opt(positiveInt),
   watchList: opt(oneOfRule(['auto'], true, "'auto', true or false")),
   metadataOnly: opt(boolean),
+  shard: opt(customRule(isShardOption, 'a ShardRing (a Shard) or an array of { start, end } bigint ranges')),
   hooks: opt(
     strictRule(Object.fromEntries(['connected', 'reconnecting', 'relisted', 'bookmark', 'error'].map((name) => [name, opt(fn)]))),
   ),
@@ -254,6 +265,7 @@ export interface ResolvedWatcherOptions {
   readonly pageSize: number;
   readonly watchList: 'auto' | boolean;
   readonly metadataOnly: boolean;
+  readonly shard: Shard | undefined;
   readonly hooks: WatcherHooks;
 }
 
@@ -275,6 +287,7 @@ export function resolveWatcherOptions(options: WatcherOptions<unknown>): Resolve
     pageSize: o.pageSize ?? DEFAULTS.watcher.pageSize,
     watchList: o.watchList ?? DEFAULTS.watcher.watchList,
     metadataOnly: o.metadataOnly ?? DEFAULTS.watcher.metadataOnly,
+    shard: shardOf(o.shard),
     hooks: o.hooks ?? {},
   };
 }

@@ -11,7 +11,7 @@ import {
 import type { WatchTransport } from '../client/index.ts';
 import { KubeClient } from '../client/index.ts';
 import type { ObjectEvent, WatchEvent, WatchMarker } from '../internal/index.ts';
-import { asPartialObjectMetadata, type Clock, KwatchError, LiveStream, systemClock } from '../internal/index.ts';
+import { asPartialObjectMetadata, type Clock, inRanges, KwatchError, LiveStream, systemClock } from '../internal/index.ts';
 import { healthOf, type WatcherHealth } from './health.ts';
 import { KnownObjects, type KnownView } from './knownObjects.ts';
 import { type Entry, type Item, Machine, type Memory, type State } from './machine.ts';
@@ -318,6 +318,7 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
     };
     const memory = this.#memory;
     const self = this;
+    const { shard } = this.#resolved;
     let mine: Active | undefined;
 
     // Entries yielded and not yet taken. A stream that ends (or fails) waits until its consumer has
@@ -348,7 +349,10 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
       }
       let machine: Machine<T> | undefined;
       let failed = false;
+      const { shard } = self.#resolved;
+      const unsubscribe = shard?.subscribe(() => machine?.reshard(active.state));
       try {
+        await shard?.start?.();
         const metadataOnly = self.#resolved.metadataOnly;
         // Metadata-only objects are plain PartialObjectMetadata: no model class (not even loaded), no schema.
         const cls = metadataOnly ? undefined : await modelAdopterFor(self.target as WatchTarget<unknown>);
@@ -365,6 +369,7 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
             decode: metadataOnly
               ? (raw) => asPartialObjectMetadata<T>(raw, kind, apiVersion)
               : (raw) => adoptObject<T>(raw, cls, schema),
+            shard,
           },
           memory,
         );
@@ -388,6 +393,7 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
         failed = true; // a kubeconfig that cannot be read, a model that cannot load
         throw err;
       } finally {
+        unsubscribe?.();
         unlink();
         if (machine) machine.release(active.state);
         // What was received but never taken is forgotten: the next stream receives it again.
@@ -412,8 +418,20 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
         if (entry.position) memory.position = entry.position;
         memory.known.commit(entry.seq);
         entry.hook?.();
-        if (entry.item) self.#recorder?.taken(entry.item);
-        return entry.item;
+        const { item } = entry;
+        // Fenced at the instant it is handed out: an object of a range this shard has just lost is not delivered
+        // (it leaves by a tombstone in the sync of the new ranges).
+        if (
+          shard &&
+          item &&
+          'object' in item &&
+          !item.tombstone &&
+          !inRanges((item.object as { metadata?: { uid?: string } }).metadata?.uid, shard.ranges())
+        ) {
+          return undefined;
+        }
+        if (item) self.#recorder?.taken(item);
+        return item;
       },
     };
   }
