@@ -184,7 +184,7 @@ export class ShardRing implements Shard {
 
   /**
    * Joins: writes this replica's Lease, reads the ring once, then renews and re-reads every `renewIntervalMs`.
-   * Idempotent. What it gains is owned after `handoffMs`.
+   * Idempotent. What it gains is owned after `handoffMs`. A started ring keeps the process alive until `stop()`.
    */
   async start(): Promise<void> {
     if (this.#stop) return;
@@ -200,7 +200,6 @@ export class ShardRing implements Shard {
       while (!stop.signal.aborted) {
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, this.#intervalMs);
-          t.unref?.(); // the ring keeps no process alive by itself
           stop.signal.addEventListener(
             'abort',
             () => {
@@ -309,7 +308,6 @@ export class ShardRing implements Shard {
     clearTimeout(this.#fenceTimer);
     const left = startedAt + this.#durationMs - this.#intervalMs - Date.now();
     this.#fenceTimer = setTimeout(() => this.#fence(), Math.max(0, left));
-    this.#fenceTimer.unref?.();
   }
 
   /** Owns nothing until the next successful renew (the others may drop this replica any time now). */
@@ -375,7 +373,6 @@ export class ShardRing implements Shard {
     if (this.#pending.length === 0) return;
     const next = Math.min(...this.#pending.map((p) => p.at));
     this.#pendingTimer = setTimeout(() => this.#schedulePending(), Math.max(0, next - now));
-    this.#pendingTimer.unref?.();
   }
 
   #own(ranges: HashRange[]): void {
