@@ -2,8 +2,8 @@
 import type { CheckWatchable, KubernetesKind, WatchedObject } from '@kwatch/models';
 import { describeKind } from '@kwatch/models';
 import { type HealthServer, type LeaderElectionOptions, LeaderElector, startHealthServer } from '@kwatch/toolkit';
-import type { InformerFactoryOptions, InformerOptions, MetricsOptions } from '@kwatch/watch-core';
-import { InformerFactory, isMarker, KubeClient, KwatchError } from '@kwatch/watch-core';
+import type { InformerFactoryOptions, InformerOptions, MetricsOptions, Shard, ShardOption } from '@kwatch/watch-core';
+import { InformerFactory, inRanges, isMarker, KubeClient, KwatchError, staticShard } from '@kwatch/watch-core';
 import { WorkQueue, type WorkQueueOptions } from '../queue/index.ts';
 import { applyFinalizer, type FinalizerOptions, objectPath } from './finalizer.ts';
 import { type ControllerRecorder, controllerMetrics } from './metrics.ts';
@@ -140,6 +140,14 @@ export interface ControllerOptions<T> {
    * run again before the running call settles. Default: none.
    */
   readonly reconcileTimeoutMs?: number;
+  /**
+   * Reconcile only the objects whose uid hash is in this shard's ranges: a `ShardRing` shared by the replicas of this
+   * controller splits its objects between them (docs/scaling.md). The primary kind's watch is sharded; owned and
+   * watched kinds are watched whole, and enqueue only keys whose object this replica holds. When a range is lost, its
+   * keys are no longer started, running reconciles of them are aborted (their `signal`, reason `RESHARDED`), and its
+   * objects are not mistaken for deleted ones. Default: none (every object; the factory's own `shard` if it has one).
+   */
+  readonly shard?: ShardOption;
   /** The shared informers to watch through (one watch per kind for every controller on it). Default: a new factory. */
   readonly informers?: InformerFactory;
   /** The cluster, for a new factory (ignored with `informers`). Default: the default kubeconfig or in-cluster. */
@@ -253,6 +261,15 @@ export class Controller<K extends KubernetesKind> {
   readonly #caches = new Map<string, { get(ns: string | undefined, name: string): unknown; namespace: string | undefined }>();
   #cachesSynced = false;
   #leading = false;
+  /** The shard, if any (a ring, or fixed ranges). */
+  readonly #shard: Shard | undefined;
+  /**
+   * Sharded: each key's uid as last seen (kept when its object leaves the shard, dropped when it is deleted), so that a
+   * key whose object moved to another replica is never mistaken for a deleted one, whatever the cache holds by then.
+   */
+  readonly #uids = new Map<string, string>();
+  /** The running reconciles' abort controllers, by key (a key leaving the shard aborts its run). */
+  readonly #runs = new Map<string, AbortController>();
 
   /** Checks `concurrency` and `reconcileTimeoutMs` (an `INVALID_OPTION` naming what is wrong). */
   constructor(kind: K & CheckWatchable<K>, options: ControllerOptions<WatchedObject<K>>) {
@@ -266,6 +283,14 @@ export class Controller<K extends KubernetesKind> {
     if (typeof options.reconcile !== 'function') {
       throw new KwatchError('INVALID_OPTION', 'Expected `reconcile` to be a function');
     }
+    const shard = options.shard;
+    if (shard !== undefined && !Array.isArray(shard) && typeof (shard as Shard).ranges !== 'function') {
+      throw new KwatchError(
+        'INVALID_OPTION',
+        'Expected `shard` to be a ShardRing (a Shard) or an array of { start, end } ranges',
+      );
+    }
+    this.#shard = shard === undefined ? undefined : Array.isArray(shard) ? staticShard(shard) : (shard as Shard);
     this.#kind = kind;
     this.#options = options;
     const metrics = options.metrics
@@ -321,6 +346,7 @@ export class Controller<K extends KubernetesKind> {
       ...(namespace ? { namespace } : {}),
       ...(this.#options.labelSelector ? { labelSelector: this.#options.labelSelector } : {}),
       ...(this.#options.fieldSelector ? { fieldSelector: this.#options.fieldSelector } : {}),
+      ...(this.#shard ? { shard: this.#shard } : {}),
     } as InformerOptions<K>;
     const kind = this.#kind as K & CheckWatchable<K>;
     const info = describeKind(kind);
@@ -348,7 +374,8 @@ export class Controller<K extends KubernetesKind> {
         ...(this.#options.watches ?? []),
       ];
       for (const r of related) {
-        const scoped = describeKind(r.kind).namespaced && namespace ? { namespace } : {};
+        // Related kinds are never sharded (an owned object's uid says nothing of its owner's shard).
+        const scoped = { ...(describeKind(r.kind).namespaced && namespace ? { namespace } : {}), shard: null };
         const s = informers.store(r.kind as K & CheckWatchable<K>, scoped as never);
         stores.push(s);
         const rInfo = describeKind(r.kind);
@@ -356,7 +383,8 @@ export class Controller<K extends KubernetesKind> {
           get: (ns, n) => s.get(ns, n),
           namespace: rInfo.namespaced ? namespace : undefined,
         });
-        feeds.push(this.#feedRelated(s, r.map as (o: unknown) => Iterable<string>, stop.signal).catch(fail));
+        const mine = this.#shard ? (key: string) => store.get(...splitKey(key)) !== undefined : () => true;
+        feeds.push(this.#feedRelated(s, r.map as (o: unknown) => Iterable<string>, mine, stop.signal).catch(fail));
       }
       // Caches warm before any reconcile reads them (controller-runtime's WaitForCacheSync).
       const aborted = new Promise<void>((resolve) => {
@@ -432,25 +460,47 @@ export class Controller<K extends KubernetesKind> {
     if (failure) throw failure.error;
   }
 
-  /** Every object of the primary kind, and every change: its key, `low` until the first `SYNCED`, `high` after. */
+  /**
+   * Every object of the primary kind, and every change: its key. The keys of a sync (the initial list, or a resync
+   * after 410 or a reshard) are held until its `SYNCED` and then enqueued `low`: the shared store applies a resync at
+   * once at its end, so a reconcile started before it would read the state from before — an object listed anew as
+   * absent, a changed one as it was — and nothing would enqueue its key again. Live changes are enqueued `high`.
+   */
   async #feedPrimary(
     informers: InformerFactory,
     kind: K & CheckWatchable<K>,
     selection: object,
     signal: AbortSignal,
   ): Promise<void> {
-    let synced = false;
+    let held: Set<string> | undefined = new Set();
     const events = informers.stream(kind, { ...selection, markers: true, signal } as never) as AsyncIterable<{
       type: string;
-      object?: { metadata?: { namespace?: string; name?: string } };
+      tombstone?: boolean;
+      object?: { metadata?: { namespace?: string; name?: string; uid?: string } };
     }>;
     for await (const e of events) {
       if (isMarker(e as never)) {
-        synced = e.type === 'SYNCED';
+        if (e.type === 'RESYNC') held ??= new Set();
+        else if (held) {
+          for (const key of held) this.#queue.add(key, 'low');
+          held = undefined;
+        }
         continue;
       }
       const meta = e.object?.metadata;
-      this.#queue.add(`${meta?.namespace ?? ''}/${meta?.name ?? ''}`, synced ? 'high' : 'low');
+      const key = `${meta?.namespace ?? ''}/${meta?.name ?? ''}`;
+      if (this.#shard) {
+        if (e.tombstone && !inRanges(meta?.uid, this.#shard.ranges())) {
+          // It left this replica's shard; it was not deleted: another replica takes it over.
+          this.#runs.get(key)?.abort(new KwatchError('RESHARDED', `${key} moved to another replica's shard`));
+          held?.delete(key);
+          continue;
+        }
+        if (e.type === 'DELETED') this.#uids.delete(key);
+        else if (meta?.uid) this.#uids.set(key, meta.uid);
+      }
+      if (held) held.add(key);
+      else this.#queue.add(key, 'high');
     }
   }
 
@@ -458,13 +508,14 @@ export class Controller<K extends KubernetesKind> {
   async #feedRelated(
     store: { isReady: boolean; events(options: { signal: AbortSignal }): AsyncIterable<{ object: unknown; old: unknown }> },
     map: (object: unknown) => Iterable<string>,
+    mine: (key: string) => boolean,
     signal: AbortSignal,
   ): Promise<void> {
     for await (const change of store.events({ signal })) {
       const priority = store.isReady ? 'high' : 'low';
       for (const object of [change.object, change.old]) {
         if (object === undefined) continue;
-        for (const key of map(object)) this.#queue.add(key, priority);
+        for (const key of map(object)) if (mine(key)) this.#queue.add(key, priority);
       }
     }
   }
@@ -484,9 +535,16 @@ export class Controller<K extends KubernetesKind> {
       const namespace = slash > 0 ? key.slice(0, slash) : undefined;
       const name = key.slice(slash + 1);
       const retries = queue.failures(key);
+      if (this.#shard && !this.#ownsKey(key, store)) {
+        // Not this replica's (any more): the replica that owns it reconciles it.
+        queue.forget(key);
+        queue.done(key);
+        continue;
+      }
       const run = new AbortController();
       const onStop = (): void => run.abort(stopped.reason);
       stopped.addEventListener('abort', onStop, { once: true });
+      this.#runs.set(key, run);
       this.#reconciles += 1;
       const current = key;
       const startedAt = Date.now();
@@ -531,6 +589,7 @@ export class Controller<K extends KubernetesKind> {
           this.#options.onError?.(error, current);
         } finally {
           stopped.removeEventListener('abort', onStop);
+          if (this.#runs.get(current) === run) this.#runs.delete(current);
           this.#metrics?.reconciled(outcome, Date.now() - startedAt);
           // What this run wrote to objects of the watched kind: the key's next run waits until the cache holds it.
           // (Of a watched kind, in a namespace its cache covers; writes elsewhere are not read from a cache.)
@@ -561,6 +620,15 @@ export class Controller<K extends KubernetesKind> {
       ]);
       clearTimeout(timer);
     }
+  }
+
+  /** Sharded: whether `key`'s object is this replica's now (its uid in the ranges, or deleted while it was ours). */
+  #ownsKey(key: string, store: { get(ns: string | undefined, name: string): unknown }): boolean {
+    const ranges = (this.#shard as Shard).ranges();
+    const uid = this.#uids.get(key);
+    if (uid !== undefined && !inRanges(uid, ranges)) return false;
+    const object = store.get(...splitKey(key)) as { metadata?: { uid?: string } } | undefined;
+    return object === undefined || inRanges(object.metadata?.uid, ranges);
   }
 
   /**
@@ -605,4 +673,10 @@ export class Controller<K extends KubernetesKind> {
       throw error;
     }
   }
+}
+
+/** A key's namespace (`undefined` for a cluster-scoped object) and name. */
+function splitKey(key: string): [string | undefined, string] {
+  const slash = key.indexOf('/');
+  return [slash > 0 ? key.slice(0, slash) : undefined, key.slice(slash + 1)];
 }
