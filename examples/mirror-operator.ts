@@ -7,11 +7,16 @@
  * names the data it mirrored, a finalizer deletes the Secret when the ConfigMap is deleted, and an Event says what
  * was done. `examples/mirror-operator.int.test.ts` runs it on 1,000 ConfigMaps through an apiserver restart and an
  * etcd compaction.
+ *
+ * As N replicas that split the ConfigMaps between them (a ShardRing of Leases in <namespace>; POD_NAME names each):
+ *   node --conditions=@kwatch/source examples/mirror-operator.ts <namespace> --sharded
+ * `examples/mirror-operator.sharded.int.test.ts` runs 3 replicas and crashes one.
  */
 import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Controller, type ControllerOptions } from '@kwatch/controller';
 import { ConfigMap, Secret } from '@kwatch/models/v1';
+import { type ShardOption, ShardRing } from '@kwatch/watch-core';
 
 export const SYNCED = 'mirror.example.com/synced';
 
@@ -30,6 +35,8 @@ export function mirrorOperator(options: {
   readYourWrites?: boolean;
   observe?: (key: string, object: ConfigMap | undefined, phase: 'start' | 'end' | 'wrote', writtenRv?: string) => void;
   onError?: ControllerOptions<ConfigMap>['onError'];
+  /** This replica's part of the ConfigMaps (a ShardRing of the replicas). Default: all of them. */
+  shard?: ShardOption;
 }): Controller<typeof ConfigMap> {
   const { namespace } = options;
   return new Controller(ConfigMap, {
@@ -41,6 +48,7 @@ export function mirrorOperator(options: {
     ...(options.kubeConfig ? { kubeConfig: options.kubeConfig } : {}),
     ...(options.readYourWrites === false ? { readYourWrites: false } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
+    ...(options.shard ? { shard: options.shard } : {}),
     finalizer: {
       name: 'mirror.example.com/cleanup',
       cleanup: async ({ object, client, signal }) => {
@@ -101,8 +109,21 @@ if (import.meta.main) {
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
-  const controller = mirrorOperator({ namespace, onError: (e, key) => console.error(`${key}: ${(e as Error).message}`) });
-  console.log(`mirroring ConfigMaps labelled mirror=yes in ${namespace}; Ctrl-C stops`);
-  await controller.run({ signal: stop.signal });
+  const ring = process.argv.includes('--sharded')
+    ? new ShardRing({ name: 'mirror-operator', namespace, ...(process.env.POD_NAME ? { identity: process.env.POD_NAME } : {}) })
+    : undefined;
+  const controller = mirrorOperator({
+    namespace,
+    onError: (e, key) => console.error(`${key}: ${(e as Error).message}`),
+    ...(ring ? { shard: ring } : {}),
+  });
+  console.log(
+    `mirroring ConfigMaps labelled mirror=yes in ${namespace}${ring ? ` as replica ${ring.identity}` : ''}; Ctrl-C stops`,
+  );
+  try {
+    await controller.run({ signal: stop.signal });
+  } finally {
+    await ring?.stop();
+  }
   console.log('stopped', controller.stats);
 }
