@@ -5,7 +5,7 @@ import { defineResource, ObjectMetaSchema, resourceFromCRD } from '@kwatch/model
 import { NamespacedWatchables, Watchables } from '@kwatch/models/apps/v1';
 import { ConfigMap, Namespace, Node, Pod, PodList, Secret } from '@kwatch/models/v1';
 import { EventListener, StreamWatch } from '@kwatch/toolkit';
-import { dropManagedFields, MultiplexingWatcher, Store, Watcher } from '@kwatch/watch-core';
+import { dropManagedFields, MultiplexingWatcher, ShardRing, Store, Watcher } from '@kwatch/watch-core';
 import { z } from 'zod';
 
 export async function basics(): Promise<void> {
@@ -126,4 +126,18 @@ export async function controllers(signal: AbortSignal): Promise<void> {
     },
   });
   await mirror.run({ signal, leaderElection: { namespace: 'web', name: 'mirror' }, healthPort: 8080 });
+}
+
+/** README "Scale out" and docs/scaling.md. */
+export async function scaleOut(
+  signal: AbortSignal,
+  handle: (e: unknown) => void,
+  reconcile: ConstructorParameters<typeof Controller<typeof ConfigMap>>[1]['reconcile'],
+): Promise<void> {
+  const ring = new ShardRing({ name: 'mirror', namespace: 'web', identity: process.env.POD_NAME });
+  for await (const e of new Watcher(ConfigMap, { namespace: 'web', shard: ring }).stream({ markers: true })) handle(e);
+  await new Controller(ConfigMap, { namespace: 'web', shard: ring, reconcile }).run({ signal });
+  ring.members();
+  ring.ranges();
+  await ring.stop();
 }

@@ -24,7 +24,7 @@ export interface ShardRingOptions {
   /** Where the replicas' Leases live. Required. */
   readonly namespace: string;
   /** This replica's identity (unique in the ring). Default: `<hostname>-<random>`. */
-  readonly identity?: string;
+  readonly identity?: string | undefined;
   /** A replica whose Lease was not renewed for this long (as seen on this replica's clock) leaves the ring, in ms. Default: `15000`. */
   readonly leaseDurationMs?: number;
   /** How often this replica renews its Lease and reads the others', in ms. Default: a third of `leaseDurationMs`. */
