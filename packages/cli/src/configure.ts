@@ -2,13 +2,20 @@
 import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { describeKind, type KubernetesKind, resourceFromCRD } from '@kwatch/models';
-import { Discovery, loadConfig, loadPlugin, type WatcherConfig, type WatcherPlugin } from '@kwatch/toolkit';
+import {
+  Discovery,
+  loadConfig,
+  loadPlugin,
+  type PrometheusMetrics,
+  prometheusMetrics,
+  type WatcherConfig,
+  type WatcherPlugin,
+} from '@kwatch/toolkit';
 import { isKwatchError, MultiplexingWatcher, Watcher } from '@kwatch/watch-core';
 import type { CliOptions } from './args.ts';
 import type { Io } from './io.ts';
 import { kindFor } from './kinds.ts';
 import { loadKubeconfig } from './kubeconfig.ts';
-import { type PrometheusMetrics, prometheusMetrics } from './metrics.ts';
 
 const LEVELS = { debug: 0, info: 1, warn: 2, error: 3 } as const;
 export type Level = keyof typeof LEVELS;

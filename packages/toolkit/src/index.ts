@@ -16,4 +16,5 @@ export { type HealthServer, type HealthServerOptions, type HealthSource, startHe
 export { type LeaderElectionOptions, LeaderElector, type StopLeadingOptions } from './leaderElection.ts';
 export { EventListener, type ListenerContext, type ListenerSpec } from './listener.ts';
 export { loadPlugin, type PluginContext, type PluginResult, type WatcherPlugin } from './plugin.ts';
+export { type PrometheusMetrics, prometheusMetrics } from './prometheus.ts';
 export { type MultiTarget, type RunOptions, StreamWatch, type StreamWatchOptions } from './streamWatch.ts';

@@ -1,7 +1,13 @@
 // Controller: one kind's shared informer feeding a WorkQueue, and workers that reconcile keys level-triggered.
 import type { CheckWatchable, KubernetesKind, WatchedObject } from '@kwatch/models';
 import { describeKind } from '@kwatch/models';
-import { type HealthServer, type LeaderElectionOptions, LeaderElector, startHealthServer } from '@kwatch/toolkit';
+import {
+  type HealthServer,
+  type HealthServerOptions,
+  type LeaderElectionOptions,
+  LeaderElector,
+  startHealthServer,
+} from '@kwatch/toolkit';
 import type { InformerFactoryOptions, InformerOptions, MetricsOptions, Shard, ShardOption } from '@kwatch/watch-core';
 import { InformerFactory, inRanges, isMarker, KubeClient, KwatchError, staticShard } from '@kwatch/watch-core';
 import { WorkQueue, type WorkQueueOptions } from '../queue/index.ts';
@@ -211,6 +217,12 @@ export interface RunOptions {
    * on this port of 127.0.0.1 while running (`0`: a free port, see {@link Controller.healthUrl}). Default: none.
    */
   readonly healthPort?: number;
+  /**
+   * Answers `GET /metrics` on the health port (with `healthPort`): e.g. `prometheusMetrics().handler` from
+   * `@kwatch/toolkit`, the exposition `kwatch --metrics` serves, with the controller's `metrics.meter` recording into
+   * it. Default: no `/metrics`.
+   */
+  readonly metrics?: HealthServerOptions['metrics'];
 }
 
 /** Figures of a controller, for tests and health. */
@@ -339,8 +351,13 @@ export class Controller<K extends KubernetesKind> {
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener('abort', onAbort, { once: true });
     const ownFactory = this.#options.informers === undefined;
+    // A factory of its own records its watches' metrics on the controller's meter too.
     const informers =
-      this.#options.informers ?? new InformerFactory(this.#options.kubeConfig ? { kubeConfig: this.#options.kubeConfig } : {});
+      this.#options.informers ??
+      new InformerFactory({
+        ...(this.#options.kubeConfig ? { kubeConfig: this.#options.kubeConfig } : {}),
+        ...(this.#options.metrics ? { metrics: { meter: this.#options.metrics.meter } } : {}),
+      });
     const namespace = this.#options.namespace || undefined;
     const selection = {
       ...(namespace ? { namespace } : {}),
@@ -395,6 +412,7 @@ export class Controller<K extends KubernetesKind> {
       if (options.healthPort !== undefined) {
         this.#health = await startHealthServer({
           port: options.healthPort,
+          ...(options.metrics ? { metrics: options.metrics } : {}),
           sources: () =>
             informers.watches().map((w) => ({
               name: w.key,
