@@ -8,7 +8,7 @@ import {
   LeaderElector,
   startHealthServer,
 } from '@kwatch/toolkit';
-import type { InformerFactoryOptions, InformerOptions, MetricsOptions, Shard, ShardOption } from '@kwatch/watch-core';
+import type { InformerFactoryOptions, InformerOptions, Kubeconfig, MetricsOptions, Shard, ShardOption } from '@kwatch/watch-core';
 import { InformerFactory, inRanges, isMarker, KubeClient, KwatchError, staticShard } from '@kwatch/watch-core';
 import { WorkQueue, type WorkQueueOptions } from '../queue/index.ts';
 import { applyFinalizer, type FinalizerOptions, objectPath } from './finalizer.ts';
@@ -156,8 +156,12 @@ export interface ControllerOptions<T> {
   readonly shard?: ShardOption;
   /** The shared informers to watch through (one watch per kind for every controller on it). Default: a new factory. */
   readonly informers?: InformerFactory;
-  /** The cluster, for a new factory (ignored with `informers`). Default: the default kubeconfig or in-cluster. */
-  readonly kubeConfig?: InformerFactoryOptions['kubeConfig'];
+  /**
+   * The cluster: a client-node `KubeConfig` or kwatch's own (`readKubeconfig()`), as for a `Watcher`. The controller's
+   * writes and (without `informers`) its watches share one connection to it. Default: the default kubeconfig or the
+   * in-cluster service account.
+   */
+  readonly kubeConfig?: InformerFactoryOptions['kubeConfig'] | Kubeconfig;
   /** The queue's backoff, token bucket and aging. Default: see {@link WorkQueueOptions}. */
   readonly queue?: WorkQueueOptions;
   /**
@@ -351,11 +355,13 @@ export class Controller<K extends KubernetesKind> {
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener('abort', onAbort, { once: true });
     const ownFactory = this.#options.informers === undefined;
-    // A factory of its own records its watches' metrics on the controller's meter too.
+    // One client for the writes and (a factory of its own) the watches: one connection. That factory records its
+    // watches' metrics on the controller's meter too.
+    const client = new KubeClient(this.#options.kubeConfig ? { kubeConfig: this.#options.kubeConfig } : {});
     const informers =
       this.#options.informers ??
       new InformerFactory({
-        ...(this.#options.kubeConfig ? { kubeConfig: this.#options.kubeConfig } : {}),
+        transport: client,
         ...(this.#options.metrics ? { metrics: { meter: this.#options.metrics.meter } } : {}),
       });
     const namespace = this.#options.namespace || undefined;
@@ -408,7 +414,6 @@ export class Controller<K extends KubernetesKind> {
         if (stop.signal.aborted) resolve();
         else stop.signal.addEventListener('abort', () => resolve(), { once: true });
       });
-      const client = new KubeClient(this.#options.kubeConfig ? { kubeConfig: this.#options.kubeConfig } : {});
       if (options.healthPort !== undefined) {
         this.#health = await startHealthServer({
           port: options.healthPort,
