@@ -455,7 +455,7 @@ export class Controller<K extends KubernetesKind> {
       } else this.#leading = !stop.signal.aborted;
       recorder = new EventRecorder(client, {
         controller: this.#options.name ?? `kwatch-${info.plural}-controller`,
-        onError: (error) => this.#options.onError?.(error, ''),
+        onError: (error) => this.#reportError(error, ''),
       });
       const events = recorder;
       const workers = stop.signal.aborted
@@ -464,8 +464,10 @@ export class Controller<K extends KubernetesKind> {
       await aborted;
       queue.shutDown();
       await Promise.all(feeds);
-      await Promise.all(workers);
-      const drained = Promise.all(inFlight).then(() => queue.drain());
+      // Workers end once their running reconcile settles: bounded by the drain timeout too (a reconcile may hang).
+      const drained = Promise.all(workers)
+        .then(() => Promise.all(inFlight))
+        .then(() => queue.drain());
       const limit = options.drainTimeoutMs ?? 30_000;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, limit)))]);
@@ -554,6 +556,11 @@ export class Controller<K extends KubernetesKind> {
     const queue = this.#queue;
     const info = describeKind(this.#kind);
     for (let key = await queue.get(); key !== undefined; key = await queue.get()) {
+      if (stopped.aborted) {
+        // Handed out as the controller stopped: nothing starts after the signal (its abort would not reach it).
+        queue.done(key);
+        return;
+      }
       const slash = key.indexOf('/');
       const namespace = slash > 0 ? key.slice(0, slash) : undefined;
       const name = key.slice(slash + 1);
@@ -609,7 +616,7 @@ export class Controller<K extends KubernetesKind> {
           this.#failures += 1;
           if (error instanceof TerminalError) queue.forget(current);
           else queue.addRateLimited(current);
-          this.#options.onError?.(error, current);
+          this.#reportError(error, current);
         } finally {
           stopped.removeEventListener('abort', onStop);
           if (this.#runs.get(current) === run) this.#runs.delete(current);
@@ -642,6 +649,15 @@ export class Controller<K extends KubernetesKind> {
         }),
       ]);
       clearTimeout(timer);
+    }
+  }
+
+  /** Tells `onError` of a failure; an `onError` that throws is ignored (it must not stop a worker or the recorder). */
+  #reportError(error: unknown, key: string): void {
+    try {
+      this.#options.onError?.(error, key);
+    } catch {
+      // The handler's own failure has nowhere to go.
     }
   }
 

@@ -178,7 +178,13 @@ export class EventRecorder {
   }
 
   #track(request: Promise<unknown>): void {
-    const p = request.catch((error: unknown) => this.#onError(error));
+    const p = request.catch((error: unknown) => {
+      try {
+        this.#onError(error);
+      } catch {
+        // A throwing onError must not turn into an unhandled rejection or fail flush().
+      }
+    });
     this.#pending.add(p);
     void p.finally(() => this.#pending.delete(p));
   }
