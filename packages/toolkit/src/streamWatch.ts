@@ -279,7 +279,10 @@ export class StreamWatch<K extends KubernetesKind> {
       await streaming;
       if (failure) throw failure;
     } finally {
-      await elector?.stop();
+      // A leader hands the lease over on the way out; a loaded apiserver may take more than the elector's default
+      // 500 ms to answer that write (the CLI's --leader-elect test missed it so in CI), after which a successor waits
+      // for the lease to expire. Up to 2 s here: an interrupted process, not a library call, pays it.
+      await elector?.stop({ releaseTimeoutMs: 2000 });
       await this.#dispatcher.drain();
       await health?.close();
       this.healthUrl = undefined;
