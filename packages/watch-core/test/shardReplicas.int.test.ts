@@ -215,6 +215,16 @@ async function scenario(kubeconfigPath: string, gate: boolean): Promise<Record<s
     const lost = writes.filter((w) => !(delivered.get(w.uid) ?? []).some((rv) => rv >= Number(w.rv)));
     expect(lost).toEqual([]);
     const viaSync = writes.filter((w) => !liveCount.has(`${w.uid}@${w.rv}`)).length;
+    // A change delivered live by one replica and again, as state, in the sync of the replica its object moved to.
+    const syncedBy = new Map<string, Set<string>>();
+    for (const { r, lines } of all)
+      for (const l of lines)
+        if (l.uid && l.synthetic && !l.tombstone)
+          syncedBy.set(`${l.uid}@${l.rv}`, (syncedBy.get(`${l.uid}@${l.rv}`) ?? new Set()).add(r.id));
+    const liveBy = new Map<string, string>();
+    for (const { r, lines } of all)
+      for (const l of lines) if (l.uid && !l.synthetic && !l.tombstone) liveBy.set(`${l.uid}@${l.rv}`, r.id);
+    const handoffRedeliveries = [...liveBy].filter(([k, r]) => [...(syncedBy.get(k) ?? [])].some((x) => x !== r)).length;
     // 4. The dead replica's ranges owned again within the lease duration + 5 s.
     let coveredAgainAt = 0;
     {
@@ -236,6 +246,7 @@ async function scenario(kubeconfigPath: string, gate: boolean): Promise<Record<s
       writes: writes.length,
       liveDeliveries: [...liveCount.values()].reduce((a, b) => a + b, 0),
       deliveredViaSync: viaSync,
+      handoffRedeliveries,
       takeoverMs,
       resyncs: all.reduce((a, { lines }) => a + lines.filter((l) => l.m === 'RESYNC').length, 0),
     };
