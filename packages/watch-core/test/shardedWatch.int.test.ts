@@ -98,6 +98,7 @@ async function scenario(kubeConfig: KubeConfig, kubeconfigPath: string, serverFi
     // Every request carried the shard's selector; the server sent only the shard's objects when it honours it.
     expect(a.queries.every((q) => q.includes('shardSelector='))).toBe(true);
     expect(a.listed()).toBe(serverFilters ? inLow.length : 120);
+    expect(wa.health().shardFiltering).toBe(serverFilters ? 'server' : 'client');
 
     // Every object changed once: each change reaches exactly the shard that owns it.
     const before = [ca.items.length, cb.items.length];

@@ -28,6 +28,12 @@ export interface WatcherHealth {
   requests: number;
   /** The last failure, retried or not: its code and message (never a credential). */
   lastError: { code: KwatchErrorCode; message: string } | undefined;
+  /**
+   * A sharded watcher: whether its last LIST was filtered by the server (`shardSelector` honoured: kube-apiserver
+   * ≥ 1.36 with `ShardedListAndWatch`, it echoed `shardInfo`) or only on the client. `undefined` unsharded, or before
+   * a LIST (a WatchList sync does not say).
+   */
+  shardFiltering?: 'server' | 'client' | undefined;
 }
 
 const STATES = {
@@ -53,5 +59,6 @@ export function healthOf(state: State | 'idle' | 'stopped' | 'failed', memory: M
     consecutiveErrors: pacer.consecutiveFailures,
     requests: pacer.requests,
     lastError: lastError && { code: lastError.code, message: lastError.message },
+    ...(memory.shardFiltering ? { shardFiltering: memory.shardFiltering } : {}),
   };
 }

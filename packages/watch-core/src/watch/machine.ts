@@ -69,6 +69,8 @@ export interface Memory {
   known: KnownObjects;
   readonly pacer: Pacer;
   watchListUnsupported: boolean;
+  /** Sharded: whether the last LIST was filtered by the server (it echoed `shardInfo`) or only here. */
+  shardFiltering?: 'server' | 'client' | undefined;
   readonly counters: { connects: number; reconnects: number; relists: number; lastEventAt: number | undefined };
   lastError: KwatchError | undefined;
 }
@@ -335,9 +337,10 @@ export class Machine<T> {
       }),
     );
     const page = (await this.#c.transport.getJson(this.#path, q, this.#c.signal, acceptFor(this.#c.options, 'list'))) as {
-      metadata?: { resourceVersion?: string; continue?: string };
+      metadata?: { resourceVersion?: string; continue?: string; shardInfo?: unknown };
       items?: Record<string, unknown>[];
     };
+    if (this.#c.shard) this.#m.shardFiltering = page.metadata?.shardInfo === undefined ? 'client' : 'server';
     const entries: Entry<T>[] = [];
     const { info } = this.#c.target;
     const items = page.items ?? [];
