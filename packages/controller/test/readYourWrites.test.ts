@@ -1,6 +1,6 @@
 // Read-your-writes, the pure parts: which object a path names, how resourceVersions order, when the cache holds a write.
 import { describe, expect, it } from 'vitest';
-import { cacheHolds, compareResourceVersions, resourceOfPath } from '../src/controller/readYourWrites.ts';
+import { cacheHolds, compareResourceVersions, ReconcileClient, resourceOfPath } from '../src/controller/readYourWrites.ts';
 
 describe('read-your-writes', () => {
   it.each([
@@ -44,5 +44,21 @@ describe('read-your-writes', () => {
       false,
       true,
     ]);
+  });
+
+  it('a write that empties the finalizers of an object being deleted is a removal (the server deleted it then)', async () => {
+    const answer = (metadata: object) => ({ request: async () => ({ metadata: { name: 'a', namespace: 'web', ...metadata } }) });
+    const write = async (method: 'PATCH' | 'DELETE', metadata: object) => {
+      const client = new ReconcileClient(answer(metadata) as never);
+      await client.request({ method, path: '/api/v1/namespaces/web/configmaps/a', body: {}, signal: AbortSignal.timeout(1000) });
+      return client.writes.map((w) => [w.resourceVersion, w.gone]);
+    };
+    const deleting = { deletionTimestamp: '2025-01-01T00:00:00Z' };
+    expect(await write('PATCH', { resourceVersion: '7', ...deleting, finalizers: [] })).toEqual([['7', true]]);
+    expect(await write('PATCH', { resourceVersion: '7', ...deleting })).toEqual([['7', true]]);
+    expect(await write('PATCH', { resourceVersion: '7', ...deleting, finalizers: ['x/y'] })).toEqual([['7', false]]);
+    expect(await write('PATCH', { resourceVersion: '7' })).toEqual([['7', false]]);
+    expect(await write('DELETE', { resourceVersion: '7' })).toEqual([['7', true]]);
+    expect(await write('DELETE', { resourceVersion: '7', ...deleting, finalizers: ['x/y'] })).toEqual([['7', false]]);
   });
 });

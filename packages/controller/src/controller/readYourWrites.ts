@@ -135,7 +135,9 @@ export class ReconcileClient {
     const name = meta?.name ?? where.name;
     const resourceVersion = meta?.resourceVersion;
     if (!name || !resourceVersion) return; // a Status (deleted at once): nothing to order by; see below
-    const gone = method === 'DELETE' && !(meta?.finalizers?.length && meta.deletionTimestamp);
+    // Gone: a DELETE with no finalizer left to run, or a write that emptied the finalizers of an object being deleted
+    // (the server deleted it then and there; its cache never holds the written resourceVersion).
+    const gone = !meta?.finalizers?.length && (method === 'DELETE' || meta?.deletionTimestamp !== undefined);
     this.#writes.push({ resource: where.resource, namespace: meta?.namespace ?? where.namespace, name, resourceVersion, gone });
   }
 }
