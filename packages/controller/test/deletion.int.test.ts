@@ -51,3 +51,41 @@ it('removing our finalizer lets the object go: its next reconcile sees it gone a
   expect((gone[0] as number) - deletedAt).toBeLessThan(2500);
   expect(controller.stats.serverReads).toBe(0);
 });
+
+it('an object deleted by another client right after a reconcile wrote to it: the next reconcile sees it gone at once', async () => {
+  const ns = await namespace();
+  await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'w' } } });
+  const gone: number[] = [];
+  let writes = 0;
+  const controller = new Controller(ConfigMap, {
+    kubeConfig: cp.kubeConfig,
+    namespace: ns,
+    readYourWritesTimeoutMs: 5000,
+    reconcile: async ({ object, client, signal, name }) => {
+      if (!object) {
+        gone.push(Date.now());
+        return undefined;
+      }
+      if (object.metadata?.annotations?.seen) return undefined;
+      await client.request({
+        method: 'PATCH',
+        path: `/api/v1/namespaces/${ns}/configmaps/${name}`,
+        contentType: 'application/merge-patch+json',
+        body: { metadata: { annotations: { seen: 'yes' } } },
+        signal,
+      });
+      writes += 1;
+      await core.deleteNamespacedConfigMap({ namespace: ns, name }); // someone else deletes it meanwhile
+      return undefined;
+    },
+  });
+  const stop = new AbortController();
+  const done = controller.run({ signal: stop.signal });
+  await until('the write', () => writes === 1);
+  const deletedAt = Date.now();
+  await until('reconciled as gone', () => gone.length > 0, 15_000);
+  stop.abort();
+  await done;
+  expect((gone[0] as number) - deletedAt).toBeLessThan(2500);
+  expect(controller.stats.serverReads).toBe(0);
+});

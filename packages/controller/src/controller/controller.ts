@@ -13,7 +13,7 @@ import { InformerFactory, inRanges, isMarker, KubeClient, KwatchError, staticSha
 import { WorkQueue, type WorkQueueOptions } from '../queue/index.ts';
 import { applyFinalizer, type FinalizerOptions, objectPath } from './finalizer.ts';
 import { type ControllerRecorder, controllerMetrics } from './metrics.ts';
-import { cacheHolds, ReconcileClient, type Write } from './readYourWrites.ts';
+import { cacheHolds, compareResourceVersions, ReconcileClient, type Write } from './readYourWrites.ts';
 import { EventRecorder } from './recorder.ts';
 
 /**
@@ -272,6 +272,13 @@ export class Controller<K extends KubernetesKind> {
   #running = false;
   /** Per key, what its last reconcile wrote to objects of the watched kind (waited for before its next one). */
   readonly #written = new Map<string, Write[]>();
+  /** The objects (`resource namespace/name`) pending writes name, and how many keys' pending writes name each. */
+  readonly #targets = new Map<string, number>();
+  /**
+   * Deletions the caches saw of objects that pending writes name: the deletion's resourceVersion. An object written
+   * and then deleted is never in its cache at the written version; its deletion after the write is what holds it.
+   */
+  readonly #deletions = new Map<string, string>();
   #health: HealthServer | undefined;
   /** The caches read-your-writes can wait on: per `group/plural`, the store and which namespaces it covers. */
   readonly #caches = new Map<string, { get(ns: string | undefined, name: string): unknown; namespace: string | undefined }>();
@@ -407,7 +414,8 @@ export class Controller<K extends KubernetesKind> {
           namespace: rInfo.namespaced ? namespace : undefined,
         });
         const mine = this.#shard ? (key: string) => store.get(...splitKey(key)) !== undefined : () => true;
-        feeds.push(this.#feedRelated(s, r.map as (o: unknown) => Iterable<string>, mine, stop.signal).catch(fail));
+        const resource = `${rInfo.group}/${rInfo.plural}`;
+        feeds.push(this.#feedRelated(s, resource, r.map as (o: unknown) => Iterable<string>, mine, stop.signal).catch(fail));
       }
       // Caches warm before any reconcile reads them (controller-runtime's WaitForCacheSync).
       const aborted = new Promise<void>((resolve) => {
@@ -498,10 +506,12 @@ export class Controller<K extends KubernetesKind> {
     signal: AbortSignal,
   ): Promise<void> {
     let held: Set<string> | undefined = new Set();
+    const info = describeKind(kind);
+    const resource = `${info.group}/${info.plural}`;
     const events = informers.stream(kind, { ...selection, markers: true, signal } as never) as AsyncIterable<{
       type: string;
       tombstone?: boolean;
-      object?: { metadata?: { namespace?: string; name?: string; uid?: string } };
+      object?: { metadata?: { namespace?: string; name?: string; uid?: string; resourceVersion?: string } };
     }>;
     for await (const e of events) {
       if (isMarker(e as never)) {
@@ -524,6 +534,7 @@ export class Controller<K extends KubernetesKind> {
         if (e.type === 'DELETED') this.#uids.delete(key);
         else if (meta?.uid) this.#uids.set(key, meta.uid);
       }
+      if (e.type === 'DELETED') this.#sawDeletion(resource, meta);
       if (held) held.add(key);
       else this.#queue.add(key, 'high');
     }
@@ -531,13 +542,18 @@ export class Controller<K extends KubernetesKind> {
 
   /** Every change of a related kind: the keys `map` gives for the object before and after it. */
   async #feedRelated(
-    store: { isReady: boolean; events(options: { signal: AbortSignal }): AsyncIterable<{ object: unknown; old: unknown }> },
+    store: {
+      isReady: boolean;
+      events(options: { signal: AbortSignal }): AsyncIterable<{ type: string; object: unknown; old: unknown }>;
+    },
+    resource: string,
     map: (object: unknown) => Iterable<string>,
     mine: (key: string) => boolean,
     signal: AbortSignal,
   ): Promise<void> {
     for await (const change of store.events({ signal })) {
       const priority = store.isReady ? 'high' : 'low';
+      if (change.type === 'DELETED') this.#sawDeletion(resource, (change.object as { metadata?: ObjectMeta }).metadata);
       for (const object of [change.object, change.old]) {
         if (object === undefined) continue;
         for (const key of map(object)) if (mine(key)) this.#queue.add(key, priority);
@@ -580,7 +596,8 @@ export class Controller<K extends KubernetesKind> {
       const startedAt = Date.now();
       let outcome: 'success' | 'error' | 'requeue_after' = 'success';
       // The key stays running until the call settles, even past a timeout: never two reconciles of one key at once.
-      const client = new ReconcileClient(kube);
+      // Each write's object is watched for its deletion from the moment it is made (see #deletions).
+      const client = new ReconcileClient(kube, (w) => this.#retain(w));
       const call = (async () => {
         try {
           let object = await this.#objectFor(current, namespace, name, store, kube, info, run.signal);
@@ -627,7 +644,10 @@ export class Controller<K extends KubernetesKind> {
             const cache = this.#caches.get(w.resource);
             return cache !== undefined && (cache.namespace === undefined || cache.namespace === w.namespace);
           });
-          if (writes.length > 0 && this.#options.readYourWrites !== false) this.#written.set(current, writes);
+          const kept = writes.length > 0 && this.#options.readYourWrites !== false;
+          if (kept) this.#takeWritten(current);
+          for (const w of client.writes) if (!kept || !writes.includes(w)) this.#release(w);
+          if (kept) this.#written.set(current, writes);
           queue.done(current);
         }
       })();
@@ -650,6 +670,39 @@ export class Controller<K extends KubernetesKind> {
       ]);
       clearTimeout(timer);
     }
+  }
+
+  /** A write was made (by a running reconcile): its object's deletion is remembered until it is released. */
+  #retain(w: Write): void {
+    const target = writeTarget(w.resource, w.namespace, w.name);
+    this.#targets.set(target, (this.#targets.get(target) ?? 0) + 1);
+  }
+
+  /** A write no longer waited for: the deletion seen of its object is forgotten once no other write names it. */
+  #release(w: Write): void {
+    const target = writeTarget(w.resource, w.namespace, w.name);
+    const n = (this.#targets.get(target) ?? 1) - 1;
+    if (n > 0) this.#targets.set(target, n);
+    else {
+      this.#targets.delete(target);
+      this.#deletions.delete(target);
+    }
+  }
+
+  /** Forgets `key`'s pending writes (waited for, or read past). */
+  #takeWritten(key: string): void {
+    for (const w of this.#written.get(key) ?? []) this.#release(w);
+    this.#written.delete(key);
+  }
+
+  /** A cache saw an object of `resource` deleted: remembered (its resourceVersion) if a pending write names it. */
+  #sawDeletion(resource: string, meta: ObjectMeta | undefined): void {
+    const rv = meta?.resourceVersion;
+    if (!rv || !meta?.name) return;
+    const target = writeTarget(resource, meta.namespace, meta.name);
+    if (!this.#targets.has(target)) return;
+    const before = this.#deletions.get(target);
+    if (before === undefined || (compareResourceVersions(rv, before) ?? 0) > 0) this.#deletions.set(target, rv);
   }
 
   /** Tells `onError` of a failure; an `onError` that throws is ignored (it must not stop a worker or the recorder). */
@@ -685,11 +738,15 @@ export class Controller<K extends KubernetesKind> {
   ): Promise<unknown> {
     const writes = this.#written.get(key);
     const held = (): boolean =>
-      (writes ?? []).every((w) =>
-        cacheHolds(w, this.#caches.get(w.resource)?.get(w.namespace, w.name) as Parameters<typeof cacheHolds>[1]),
-      );
+      (writes ?? []).every((w) => {
+        const cached = this.#caches.get(w.resource)?.get(w.namespace, w.name) as Parameters<typeof cacheHolds>[1];
+        if (cacheHolds(w, cached)) return true;
+        // Gone from the cache, and the cache saw it deleted after the write: the cache is past the write.
+        const deleted = this.#deletions.get(writeTarget(w.resource, w.namespace, w.name));
+        return cached === undefined && deleted !== undefined && (compareResourceVersions(deleted, w.resourceVersion) ?? -1) >= 0;
+      });
     if (!writes || held()) {
-      this.#written.delete(key);
+      this.#takeWritten(key);
       return store.get(namespace, name);
     }
     this.#cacheWaits += 1;
@@ -697,13 +754,13 @@ export class Controller<K extends KubernetesKind> {
     while (Date.now() < deadline && !signal.aborted) {
       await new Promise((resolve) => setTimeout(resolve, 5));
       if (held()) {
-        this.#written.delete(key);
+        this.#takeWritten(key);
         return store.get(namespace, name);
       }
     }
     signal.throwIfAborted();
     // The cache is late: read the object from the server (its state is at least what was written).
-    this.#written.delete(key);
+    this.#takeWritten(key);
     this.#serverReads += 1;
     try {
       return await kube.request({ path: objectPath(info, namespace, name), signal });
@@ -712,6 +769,14 @@ export class Controller<K extends KubernetesKind> {
       throw error;
     }
   }
+}
+
+/** The metadata read-your-writes looks at in a deleted object. */
+type ObjectMeta = { namespace?: string; name?: string; resourceVersion?: string };
+
+/** One object a write names: `resource namespace/name`. */
+function writeTarget(resource: string, namespace: string | undefined, name: string): string {
+  return `${resource} ${namespace ?? ''}/${name}`;
 }
 
 /** A key's namespace (`undefined` for a cluster-scoped object) and name. */

@@ -77,10 +77,12 @@ export function cacheHolds(write: Write, cached: { metadata?: Meta } | undefined
 export class ReconcileClient {
   readonly #inner: KubeClient;
   readonly #writes: Write[] = [];
+  readonly #onWrite: ((write: Write) => void) | undefined;
 
-  /** @internal Made by the controller for each reconcile. */
-  constructor(inner: KubeClient) {
+  /** @internal Made by the controller for each reconcile; `onWrite` is told of each write as it is made. */
+  constructor(inner: KubeClient, onWrite?: (write: Write) => void) {
     this.#inner = inner;
+    this.#onWrite = onWrite;
   }
 
   /** Sends a request as {@link KubeClient.request} does; a successful write is remembered. */
@@ -138,6 +140,8 @@ export class ReconcileClient {
     // Gone: a DELETE with no finalizer left to run, or a write that emptied the finalizers of an object being deleted
     // (the server deleted it then and there; its cache never holds the written resourceVersion).
     const gone = !meta?.finalizers?.length && (method === 'DELETE' || meta?.deletionTimestamp !== undefined);
-    this.#writes.push({ resource: where.resource, namespace: meta?.namespace ?? where.namespace, name, resourceVersion, gone });
+    const write = { resource: where.resource, namespace: meta?.namespace ?? where.namespace, name, resourceVersion, gone };
+    this.#writes.push(write);
+    this.#onWrite?.(write);
   }
 }
