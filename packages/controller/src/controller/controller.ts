@@ -294,7 +294,7 @@ export class Controller<K extends KubernetesKind> {
   /** The running reconciles' abort controllers, by key (a key leaving the shard aborts its run). */
   readonly #runs = new Map<string, AbortController>();
 
-  /** Checks `concurrency` and `reconcileTimeoutMs` (an `INVALID_OPTION` naming what is wrong). */
+  /** Checks the options (an `INVALID_OPTION` naming what is wrong; the queue's as {@link WorkQueue} does). */
   constructor(kind: K & CheckWatchable<K>, options: ControllerOptions<WatchedObject<K>>) {
     if (options.concurrency !== undefined && !(Number.isInteger(options.concurrency) && options.concurrency > 0)) {
       throw new KwatchError('INVALID_OPTION', `Expected \`concurrency\` to be a positive integer, got ${options.concurrency}`);
@@ -305,6 +305,20 @@ export class Controller<K extends KubernetesKind> {
     }
     if (typeof options.reconcile !== 'function') {
       throw new KwatchError('INVALID_OPTION', 'Expected `reconcile` to be a function');
+    }
+    const ryw = options.readYourWritesTimeoutMs;
+    if (ryw !== undefined && !(Number.isFinite(ryw) && ryw >= 0)) {
+      throw new KwatchError('INVALID_OPTION', `Expected \`readYourWritesTimeoutMs\` to be a non-negative number, got ${ryw}`);
+    }
+    const finalizer = options.finalizer;
+    if (finalizer !== undefined && !(typeof finalizer.name === 'string' && finalizer.name !== '')) {
+      throw new KwatchError(
+        'INVALID_OPTION',
+        `Expected \`finalizer.name\` to be a finalizer name (example.com/cleanup), got ${finalizer.name}`,
+      );
+    }
+    if (finalizer !== undefined && typeof finalizer.cleanup !== 'function') {
+      throw new KwatchError('INVALID_OPTION', 'Expected `finalizer.cleanup` to be a function');
     }
     const shard = options.shard;
     if (shard !== undefined && !Array.isArray(shard) && typeof (shard as Shard).ranges !== 'function') {
@@ -356,6 +370,10 @@ export class Controller<K extends KubernetesKind> {
    */
   async run(options: RunOptions = {}): Promise<void> {
     if (this.#running) throw new KwatchError('ALREADY_STREAMING', 'This controller is already running');
+    const drain = options.drainTimeoutMs;
+    if (drain !== undefined && !(Number.isFinite(drain) && drain >= 0)) {
+      throw new KwatchError('INVALID_OPTION', `Expected \`drainTimeoutMs\` to be a non-negative number, got ${drain}`);
+    }
     this.#running = true;
     const stop = new AbortController();
     const onAbort = (): void => stop.abort(options.signal?.reason);

@@ -1,6 +1,6 @@
 // WorkQueue: client-go's workqueue semantics (dirty, processing, delays, rate limits) with two priorities and aging.
 import type { Clock } from '@kwatch/watch-core';
-import { systemClock } from '@kwatch/watch-core';
+import { KwatchError, systemClock } from '@kwatch/watch-core';
 import { ItemBackoff, TokenBucket } from './rateLimiter.ts';
 
 /**
@@ -138,8 +138,22 @@ export class WorkQueue<K> {
   #shutDown = false;
   #drained: Array<() => void> = [];
 
-  /** See {@link WorkQueueOptions} for each option's default. */
+  /** See {@link WorkQueueOptions} for each option's default; a bad one throws `INVALID_OPTION` naming it. */
   constructor(options: WorkQueueOptions = {}) {
+    const positive = (name: string, value: number | undefined, zero = false): void => {
+      if (value !== undefined && !(Number.isFinite(value) && (zero ? value >= 0 : value > 0)))
+        throw new KwatchError(
+          'INVALID_OPTION',
+          `Expected \`${name}\` to be a ${zero ? 'non-negative' : 'positive'} number, got ${value}`,
+        );
+    };
+    positive('agingMs', options.agingMs, true);
+    positive('backoff.baseMs', options.backoff?.baseMs);
+    positive('backoff.maxMs', options.backoff?.maxMs);
+    if (options.bucket) {
+      positive('bucket.qps', options.bucket.qps);
+      positive('bucket.burst', options.bucket.burst);
+    }
     this.#clock = options.clock ?? systemClock;
     this.#observer = options.observer;
     this.#agingMs = options.agingMs ?? 5000;
@@ -359,7 +373,8 @@ export class WorkQueue<K> {
     if (!next) return;
     if (this.#timer && this.#timer.at <= next.at) return;
     if (this.#timer) this.#clock.clearTimeout(this.#timer.handle);
-    const handle = this.#clock.setTimeout(this.#fire, Math.max(0, next.at - this.#clock.now()));
+    // At most a timer's range (2³¹−1 ms, about 24.8 days): past it Node fires at once; #fire then arms again.
+    const handle = this.#clock.setTimeout(this.#fire, Math.min(MAX_TIMER_MS, Math.max(0, next.at - this.#clock.now())));
     this.#timer = { handle, at: next.at };
   }
 
@@ -377,6 +392,9 @@ export class WorkQueue<K> {
     this.#arm();
   };
 }
+
+/** The longest delay a timer takes (Node fires a longer one after 1 ms, with a warning). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function before<K>(a: Delayed<K>, b: Delayed<K>): boolean {
   return a.at < b.at || (a.at === b.at && a.seq < b.seq);
