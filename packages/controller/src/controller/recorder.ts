@@ -45,6 +45,9 @@ interface Series {
 /** Events with the same regarding object, type, reason, action and note within this window form one series. */
 const SERIES_WINDOW_MS = 6 * 60_000;
 
+/** Series remembered at most (the least recently seen go first), as client-go's event correlator's LRU cache. */
+const MAX_SERIES = 4096;
+
 /** RFC 3339 with microseconds, as a `MicroTime`. */
 const microTime = (ms: number): string => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
@@ -102,6 +105,8 @@ export class EventRecorder {
     const now = Date.now();
     const series = this.#series.get(key);
     if (series && now - series.lastObservedAt < SERIES_WINDOW_MS) {
+      this.#series.delete(key); // most recently seen last
+      this.#series.set(key, series);
       series.count += 1;
       series.lastObservedAt = now;
       series.timer ??= setTimeout(() => this.#sendSeries(series), Math.max(0, series.firstAt + this.#intervalMs - now));
@@ -134,6 +139,16 @@ export class EventRecorder {
       },
       signal: AbortSignal.timeout(30_000),
     });
+    this.#series.delete(key);
+    for (const [oldest, old] of this.#series) {
+      if (this.#series.size < MAX_SERIES) break;
+      // Forgotten: its pending update is sent now.
+      if (old.timer) {
+        clearTimeout(old.timer);
+        this.#sendSeries(old);
+      }
+      this.#series.delete(oldest);
+    }
     this.#series.set(key, {
       name,
       namespace,
