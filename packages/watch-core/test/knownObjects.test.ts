@@ -268,3 +268,31 @@ describe('KnownObjects over a view (one record per object: a shared watch diffs 
     );
   });
 });
+
+describe('KnownObjects.withhold', () => {
+  it('commits up to the withheld change but keeps what the consumer holds of its key, through a later rollback too', () => {
+    const known = new KnownObjects();
+    known.observe('ADDED', meta('a', 'u-a', '1'));
+    known.observe('ADDED', meta('b', 'u-b', '1'));
+    known.commit(known.seq);
+    known.observe('MODIFIED', meta('a', 'u-a', '2'));
+    const withheld = known.seq;
+    known.observe('DELETED', meta('b', 'u-b', '3'));
+    const deleted = known.seq;
+    known.observe('MODIFIED', meta('a', 'u-a', '4')); // not taken
+    known.withhold(withheld, 'ns/a');
+    known.withhold(deleted, 'ns/b');
+    known.rollback();
+    // a is held at 1 (2 was withheld, 4 never taken), b is still held (its deletion was withheld).
+    expect(relist(known, [meta('a', 'u-a', '1')])).toEqual(['DELETED ns/b']);
+    expect(relist(known, [meta('a', 'u-a', '4')])).toEqual(['MODIFIED a']);
+  });
+
+  it('commits as usual when the change that seq ends is not of that key', () => {
+    const known = new KnownObjects();
+    known.observe('ADDED', meta('a'));
+    known.withhold(known.seq, 'ns/other');
+    known.rollback();
+    expect(known.size).toBe(1);
+  });
+});

@@ -214,6 +214,30 @@ export class KnownObjects {
     }
   }
 
+  /**
+   * Commits up to `seq` as {@link KnownObjects.commit} does, except the change of `key` that `seq` ends: its event
+   * was taken and withheld (a sharded watcher's object of a range just lost), so what the consumer holds of `key`
+   * stays what it was — a later relist delivers it (or its tombstone) instead of taking it as delivered.
+   */
+  withhold(seq: number, key: string): void {
+    const i = seq - this.#base - 1;
+    if (this.#pending || i < this.#head || i >= this.#journal.length || this.#journal[i] !== key) {
+      this.commit(seq);
+      return;
+    }
+    const held = this.#before[i];
+    this.commit(seq);
+    // A later change of the key, not taken yet: undoing it must come back to what the consumer holds.
+    for (let j = this.#head; j < this.#journal.length; j++) {
+      if (this.#journal[j] === key) {
+        this.#before[j] = held;
+        return;
+      }
+    }
+    if (held) this.#known.set(key, held);
+    else this.#known.delete(key);
+  }
+
   /** Undoes every change not committed (received, never taken), newest first. */
   rollback(): void {
     if (this.#pending) {

@@ -11,7 +11,7 @@ import {
 import type { WatchTransport } from '../client/index.ts';
 import { KubeClient } from '../client/index.ts';
 import type { ObjectEvent, WatchEvent, WatchMarker } from '../internal/index.ts';
-import { asPartialObjectMetadata, type Clock, inRanges, KwatchError, LiveStream, systemClock } from '../internal/index.ts';
+import { asPartialObjectMetadata, type Clock, inRanges, KwatchError, keyOf, LiveStream, systemClock } from '../internal/index.ts';
 import { healthOf, type WatcherHealth } from './health.ts';
 import { KnownObjects, type KnownView } from './knownObjects.ts';
 import { type Entry, type Item, Machine, type Memory, type State } from './machine.ts';
@@ -26,6 +26,9 @@ import {
 } from './options.ts';
 import { Pacer } from './pacer.ts';
 import { Resumer } from './resume.ts';
+
+/** What the take-time shard filter reads of an object. */
+type Meta = { uid?: string; name?: string; namespace?: string };
 
 /** Runs the transport's requests through the limiter, when there is one. */
 function limited(transport: WatchTransport, limiter: ConnectLimiter | undefined): WatchTransport {
@@ -416,20 +419,15 @@ export class Watcher<K extends KubernetesKind, T = WatchedObject<K>> {
         pending -= 1;
         if (pending === 0) drained?.();
         if (entry.position) memory.position = entry.position;
-        memory.known.commit(entry.seq);
-        entry.hook?.();
         const { item } = entry;
         // Fenced at the instant it is handed out: an object of a range this shard has just lost is not delivered
-        // (it leaves by a tombstone in the sync of the new ranges).
-        if (
-          shard &&
-          item &&
-          'object' in item &&
-          !item.tombstone &&
-          !inRanges((item.object as { metadata?: { uid?: string } }).metadata?.uid, shard.ranges())
-        ) {
-          return undefined;
-        }
+        // (it leaves by a tombstone in the sync of the new ranges), nor counted as delivered.
+        const meta = item && 'object' in item && !item.tombstone ? (item.object as { metadata?: Meta }).metadata : undefined;
+        const withheld = shard !== undefined && meta !== undefined && !inRanges(meta.uid, shard.ranges());
+        if (withheld && stream.manage) memory.known.withhold(entry.seq, keyOf(meta));
+        else memory.known.commit(entry.seq);
+        entry.hook?.();
+        if (withheld) return undefined;
         if (item) self.#recorder?.taken(item);
         return item;
       },
