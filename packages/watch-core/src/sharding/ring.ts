@@ -53,6 +53,9 @@ type Lease = {
 
 const microTime = (ms: number): string => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
+/** This process's monotonic clock, in ms: every local duration is measured on it (a step of the wall clock moves none). */
+const monotonic = (): number => performance.now();
+
 /**
  * The ranges each member owns on a consistent-hash ring: `virtualNodes` points per member at
  * `uidHash('<identity>/<i>')`; a point owns the hashes from the previous point (inclusive) up to itself (exclusive),
@@ -97,8 +100,9 @@ export function ringRanges(members: readonly string[], virtualNodes: number): Ma
  * What a replica owns ({@link ShardRing.ranges}) is fenced so that no object has two owners at once: a range lost in
  * this replica's view is let go at once; a range gained is owned only after `handoffMs` (the time every other replica
  * needs to see the change), unless it was gained only because members left; a replica that has not renewed its Lease
- * for `leaseDurationMs − renewIntervalMs` owns nothing until it renews again (the others drop it only after
- * `leaseDurationMs`). A range stays unowned at most `leaseDurationMs + 2 × renewIntervalMs` after its owner dies
+ * and re-read the ring for `leaseDurationMs − renewIntervalMs` (or `handoffMs`, if shorter) owns nothing until it
+ * does again (the others drop it only after `leaseDurationMs`; a newcomer owns what it takes after `handoffMs`).
+ * Durations are measured on the monotonic clock. A range stays unowned at most `leaseDurationMs + 2 × renewIntervalMs` after its owner dies
  * (expiry as seen on a ticking clock) — docs/scaling.md.
  *
  * @example
@@ -250,11 +254,11 @@ export class ShardRing implements Shard {
   /** One round: renew (or create) this replica's Lease, read the ring's Leases, recompute the members. */
   async #tick(outer: AbortSignal): Promise<void> {
     const signal = AbortSignal.any([outer, AbortSignal.timeout(this.#intervalMs)]);
-    const now = Date.now();
+    const startedAt = monotonic();
     const name = this.#leaseName();
     const spec = {
       holderIdentity: this.identity,
-      renewTime: microTime(now),
+      renewTime: microTime(Date.now()),
       leaseDurationSeconds: Math.ceil(this.#durationMs / 1000),
     };
     const body = {
@@ -271,14 +275,16 @@ export class ShardRing implements Shard {
       await this.#client.request({ method: 'POST', path: this.#path(), body, signal });
     }
     if (outer.aborted) return;
-    this.#renewed(now);
     const list = await this.#client.request<{ items?: Lease[] }>({
       path: this.#path(),
       query: new URLSearchParams({ labelSelector: `${RING_LABEL}=${this.#name}` }),
       signal,
     });
     if (outer.aborted) return;
-    const seenNow = Date.now();
+    // A round counts once this replica has renewed and re-read the ring: owning on a view that cannot be refreshed
+    // would keep what a newcomer takes after its hand-off.
+    this.#renewed(startedAt);
+    const seenNow = monotonic();
     const present = new Set<string>();
     for (const lease of list.items ?? []) {
       const leaseName = lease.metadata?.name ?? '';
@@ -292,7 +298,7 @@ export class ShardRing implements Shard {
       // A Lease seen for the first time counts from its renewTime (a replica that died long ago is no member); a
       // change seen later counts from when this replica saw it (no trust in other clocks beyond that).
       const renewedAt = Date.parse(renewTime);
-      const at = prev === undefined && Number.isFinite(renewedAt) ? Math.min(seenNow, renewedAt) : seenNow;
+      const at = prev === undefined && Number.isFinite(renewedAt) ? seenNow - Math.max(0, Date.now() - renewedAt) : seenNow;
       this.#seen.set(leaseName, { record, holder, at });
     }
     for (const leaseName of [...this.#seen.keys()]) if (!present.has(leaseName)) this.#seen.delete(leaseName);
@@ -302,11 +308,16 @@ export class ShardRing implements Shard {
     this.#update([...members].sort());
   }
 
-  /** A renew that began at `startedAt` succeeded: a member (again), fenced if the next ones fail for too long. */
+  /**
+   * A round (renew and read) that began at `startedAt` succeeded: a member (again), fenced if the next ones fail for
+   * too long — before the others can drop it (`leaseDurationMs − renewIntervalMs`), and before a newcomer it has not
+   * seen can own what it takes (`handoffMs`, unless the hand-off is off).
+   */
   #renewed(startedAt: number): void {
-    this.#memberSince ??= Date.now();
+    this.#memberSince ??= monotonic();
     clearTimeout(this.#fenceTimer);
-    const left = startedAt + this.#durationMs - this.#intervalMs - Date.now();
+    const lease = this.#durationMs - this.#intervalMs;
+    const left = startedAt + (this.#handoffMs > 0 ? Math.min(lease, this.#handoffMs) : lease) - monotonic();
     this.#fenceTimer = setTimeout(() => this.#fence(), Math.max(0, left));
   }
 
@@ -328,7 +339,7 @@ export class ShardRing implements Shard {
     this.#members = members;
     this.#ranges = ringRanges(members, this.#vnodes);
     const mine = this.#ranges.get(this.identity) ?? [];
-    const now = Date.now();
+    const now = monotonic();
     // Gained: owned at once only when members only left and this replica has been seen by all for a hand-off.
     const gained = subtract(mine, oldMine);
     const onlyLeft = members.every((m) => before.includes(m));
@@ -355,7 +366,7 @@ export class ShardRing implements Shard {
   /** Promotes the pending ranges whose hand-off is over, and sets the timer for the next. */
   #schedulePending(): void {
     clearTimeout(this.#pendingTimer);
-    const now = Date.now();
+    const now = monotonic();
     const ready = this.#pending.filter((p) => p.at <= now);
     if (ready.length > 0) {
       this.#pending = this.#pending.filter((p) => p.at > now);

@@ -1,0 +1,223 @@
+// ShardRing fencing on fake timers and an in-memory Lease API: request failures, a view that goes stale, clock steps.
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { apiErrorFrom, type HashRange, type KubeClient, ShardRing, TransportError } from '../src/index.ts';
+import { intersect } from '../src/sharding/rangeSet.ts';
+
+type Lease = { metadata: { name: string; labels?: Record<string, string> }; spec: Record<string, unknown> };
+/** How one replica's requests fare: answered, refused at once, or hung until their deadline. */
+type Mode = 'ok' | 'fail' | 'hang';
+
+/** The Lease API of one namespace, in memory, with a latency; each replica's client can fail per verb. */
+class LeaseApi {
+  readonly leases = new Map<string, Lease>();
+  latencyMs = 5;
+
+  client(modes: { patch: Mode; list: Mode }, deadlineMs: number): KubeClient {
+    const request = async (r: { method?: string; path: string; body?: unknown; signal?: AbortSignal }): Promise<unknown> => {
+      const method = r.method ?? 'GET';
+      const mode = method === 'GET' ? modes.list : method === 'DELETE' ? 'ok' : modes.patch;
+      if (mode === 'fail') throw new TransportError('NETWORK_ERROR', 'refused');
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(resolve, mode === 'hang' ? deadlineMs : this.latencyMs);
+        r.signal?.addEventListener('abort', () => {
+          clearTimeout(t);
+          reject(r.signal?.reason);
+        });
+      });
+      if (mode === 'hang') throw new TransportError('NETWORK_ERROR', 'timed out');
+      const name = decodeURIComponent(r.path.split('/leases/')[1] ?? '');
+      const body = r.body as Lease;
+      switch (method) {
+        case 'PATCH': {
+          const lease = this.leases.get(name);
+          if (!lease) throw apiErrorFrom(404, undefined, 'patch');
+          this.leases.set(name, { metadata: { ...lease.metadata, ...body.metadata }, spec: { ...lease.spec, ...body.spec } });
+          return {};
+        }
+        case 'POST':
+          if (this.leases.has(body.metadata.name)) throw apiErrorFrom(409, undefined, 'create');
+          this.leases.set(body.metadata.name, structuredClone(body));
+          return {};
+        case 'DELETE':
+          this.leases.delete(name);
+          return {};
+        default:
+          return { items: structuredClone([...this.leases.values()]) };
+      }
+    };
+    return { request } as unknown as KubeClient;
+  }
+}
+
+const D = 20_000;
+const I = 2_000;
+
+/** Replicas on one LeaseApi, and a monitor that fails on any hash owned by two at once. */
+function cluster() {
+  const api = new LeaseApi();
+  const rings = new Map<string, { ring: ShardRing; modes: { patch: Mode; list: Mode } }>();
+  const add = (identity: string, options: { handoffMs?: number; renewIntervalMs?: number } = {}) => {
+    const modes = { patch: 'ok' as Mode, list: 'ok' as Mode };
+    const renew = options.renewIntervalMs ?? I;
+    const ring = new ShardRing({
+      name: 'r',
+      namespace: 'ns',
+      identity,
+      leaseDurationMs: D,
+      renewIntervalMs: renew,
+      ...(options.handoffMs === undefined ? {} : { handoffMs: options.handoffMs }),
+      client: api.client(modes, renew),
+    });
+    rings.set(identity, { ring, modes });
+    return { ring, modes };
+  };
+  const overlaps: string[] = [];
+  const check = () => {
+    const all = [...rings.entries()].map(([id, r]) => [id, r.ring.ranges()] as [string, readonly HashRange[]]);
+    for (let i = 0; i < all.length; i++) {
+      for (let j = i + 1; j < all.length; j++) {
+        const [a, ra] = all[i] as [string, readonly HashRange[]];
+        const [b, rb] = all[j] as [string, readonly HashRange[]];
+        if (intersect(ra, rb).length > 0) overlaps.push(`${a} and ${b} at ${Date.now()}`);
+      }
+    }
+  };
+  /** Lets `ms` of fake time pass, checking every 50 ms. */
+  const pass = async (ms: number) => {
+    for (let t = 0; t < ms; t += 50) {
+      await vi.advanceTimersByTimeAsync(Math.min(50, ms - t));
+      check();
+    }
+  };
+  const stopAll = async () => {
+    const stops = [...rings.values()].map((r) => r.ring.stop());
+    await vi.advanceTimersByTimeAsync(1000);
+    await Promise.all(stops);
+  };
+  return { api, add, pass, overlaps, stopAll };
+}
+
+/** Starts a ring on fake time (its first round needs timers to run). */
+async function start(ring: ShardRing): Promise<void> {
+  const started = ring.start();
+  await vi.advanceTimersByTimeAsync(50);
+  await started;
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('ShardRing fencing (fake timers, in-memory Leases)', () => {
+  it('a replica whose reads of the ring fail while its renews succeed lets go before a newcomer takes over', async () => {
+    const c = cluster();
+    const a = c.add('a');
+    await start(a.ring);
+    await c.pass(4 * I);
+    expect(a.ring.ranges().length).toBeGreaterThan(0);
+    // a renews its Lease but cannot read the ring: it does not see b join, so it must fence itself.
+    a.modes.list = 'fail';
+    const b = c.add('b');
+    await start(b.ring);
+    await c.pass(10 * I);
+    expect(b.ring.ranges().length).toBeGreaterThan(0);
+    expect(c.overlaps).toEqual([]);
+    // a reads again: it owns its part again (after a hand-off).
+    a.modes.list = 'ok';
+    await c.pass(6 * I);
+    expect(a.ring.ranges().length).toBeGreaterThan(0);
+    expect(c.overlaps).toEqual([]);
+    await c.stopAll();
+  });
+
+  it('a replica whose reads hang until their deadline lets go before a newcomer takes over, with a short hand-off', async () => {
+    const c = cluster();
+    const a = c.add('a', { renewIntervalMs: 1000 }); // lease 20 s, renew 1 s: hand-off 3 s, far below the lease
+    await start(a.ring);
+    await c.pass(5000);
+    a.modes.list = 'hang';
+    const b = c.add('b', { renewIntervalMs: 1000 });
+    await start(b.ring);
+    await c.pass(10_000);
+    expect(b.ring.ranges().length).toBeGreaterThan(0);
+    expect(c.overlaps).toEqual([]);
+    await c.stopAll();
+  });
+
+  it('a step of the wall clock (NTP, a resumed VM) neither expires the others nor shortens a hand-off', async () => {
+    const c = cluster();
+    const a = c.add('a');
+    const b = c.add('b');
+    await start(a.ring);
+    await start(b.ring);
+    await c.pass(4 * I);
+    expect(a.ring.ranges().length).toBeGreaterThan(0);
+    expect(b.ring.ranges().length).toBeGreaterThan(0);
+    vi.setSystemTime(Date.now() + 2 * D); // the wall clock jumps; timers and the monotonic clock do not
+    await c.pass(4 * I);
+    expect(c.overlaps).toEqual([]);
+    expect(a.ring.members()).toEqual(['a', 'b']);
+    // A join right after a step forward: the newcomer's range is still handed off, not taken at once.
+    const cc = c.add('c');
+    await start(cc.ring);
+    vi.setSystemTime(Date.now() + 2 * D);
+    await c.pass(4 * I);
+    expect(c.overlaps).toEqual([]);
+    await c.stopAll();
+  });
+
+  it('random failures, hangs, joins and stops never give a hash two owners', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            fc.record({
+              op: fc.constant('mode' as const),
+              who: fc.integer({ min: 0, max: 3 }),
+              verb: fc.constantFrom('patch' as const, 'list' as const),
+              mode: fc.constantFrom<Mode>('ok', 'fail', 'hang'),
+            }),
+            fc.record({ op: fc.constant('toggle' as const), who: fc.integer({ min: 0, max: 3 }) }),
+            fc.record({ op: fc.constant('pass' as const), ms: fc.integer({ min: 0, max: 3 * I }) }),
+          ),
+          { maxLength: 25 },
+        ),
+        async (ops) => {
+          const c = cluster();
+          const ids = ['a', 'b', 'c', 'd'];
+          const replicas = ids.map((id) => c.add(id));
+          const running = new Set<number>();
+          for (const o of ops) {
+            if (o.op === 'pass') {
+              await c.pass(o.ms);
+              continue;
+            }
+            const r = replicas[o.who] as (typeof replicas)[number];
+            if (o.op === 'mode') r.modes[o.verb] = o.mode;
+            else {
+              if (running.has(o.who)) {
+                running.delete(o.who);
+                const stopped = r.ring.stop();
+                await c.pass(100);
+                await stopped;
+              } else {
+                running.add(o.who);
+                const started = r.ring.start().catch(() => running.delete(o.who));
+                await c.pass(100);
+                await started;
+              }
+            }
+          }
+          await c.pass(2 * D);
+          expect(c.overlaps).toEqual([]);
+          await c.stopAll();
+        },
+      ),
+      { numRuns: 60 },
+    );
+  }, 120_000);
+});
