@@ -414,6 +414,8 @@ export class Controller<K extends KubernetesKind> {
     const feeds: Promise<void>[] = [];
     let recorder: EventRecorder | undefined;
     let elector: LeaderElector | undefined;
+    // A key whose range is lost: its running reconcile is aborted at once, not when the sync of the new ranges ends.
+    const unsubscribe = this.#shard?.subscribe(() => this.#abortMoved());
     try {
       feeds.push(this.#feedPrimary(informers, kind, selection, stop.signal).catch(fail));
       // Related kinds: the namespace only (not the primary's selectors); a change enqueues the keys it maps to.
@@ -500,6 +502,7 @@ export class Controller<K extends KubernetesKind> {
       clearTimeout(timer);
       await recorder?.flush();
     } finally {
+      unsubscribe?.();
       options.signal?.removeEventListener('abort', onAbort);
       this.#leading = false;
       await elector?.stop();
@@ -729,6 +732,17 @@ export class Controller<K extends KubernetesKind> {
       this.#options.onError?.(error, key);
     } catch {
       // The handler's own failure has nowhere to go.
+    }
+  }
+
+  /** Sharded: aborts the running reconciles of keys whose object (its uid as last seen) is no longer in the ranges. */
+  #abortMoved(): void {
+    const ranges = (this.#shard as Shard).ranges();
+    for (const [key, run] of this.#runs) {
+      const uid = this.#uids.get(key);
+      if (uid !== undefined && !inRanges(uid, ranges)) {
+        run.abort(new KwatchError('RESHARDED', `${key} moved to another replica's shard`));
+      }
     }
   }
 
