@@ -221,3 +221,58 @@ describe('ShardRing fencing (fake timers, in-memory Leases)', () => {
     );
   }, 120_000);
 });
+
+describe('ShardRing start and stop', () => {
+  it('a first round that fails for a while (retryable) does not fail start(): the ring joins once requests work', async () => {
+    const c = cluster();
+    const a = c.add('a');
+    a.modes.patch = 'fail';
+    await start(a.ring);
+    expect(a.ring.ranges()).toEqual([]);
+    a.modes.patch = 'ok';
+    await c.pass(6 * I);
+    expect(a.ring.members()).toEqual(['a']);
+    expect(a.ring.ranges().length).toBeGreaterThan(0);
+    await c.stopAll();
+  });
+
+  it('a first round refused for good (403) fails start() with the ApiError', async () => {
+    const api = new LeaseApi();
+    const client = {
+      request: async () => {
+        throw apiErrorFrom(403, undefined, 'patch');
+      },
+    } as unknown as KubeClient;
+    const ring = new ShardRing({ name: 'r', namespace: 'ns', identity: 'a', leaseDurationMs: D, client });
+    await expect(ring.start()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(api.leases.size).toBe(0);
+  });
+
+  it('start(), stop(), start() in one go: the ring runs, its Lease is there', async () => {
+    const c = cluster();
+    const a = c.add('a');
+    const first = a.ring.start().catch((e: unknown) => e);
+    const stopped = a.ring.stop();
+    const second = a.ring.start();
+    await vi.advanceTimersByTimeAsync(100);
+    await Promise.all([first, stopped, second]);
+    await c.pass(6 * I);
+    expect([...c.api.leases.keys()]).toEqual(['r-a']);
+    expect(a.ring.ranges().length).toBeGreaterThan(0);
+    await c.stopAll();
+    expect(c.api.leases.size).toBe(0);
+  });
+
+  it('stop() during start(): start() resolves, nothing runs, no Lease is left', async () => {
+    const c = cluster();
+    const a = c.add('a');
+    const started = a.ring.start();
+    const stopped = a.ring.stop();
+    await vi.advanceTimersByTimeAsync(100);
+    await expect(started).resolves.toBeUndefined();
+    await stopped;
+    await c.pass(3 * I);
+    expect(c.api.leases.size).toBe(0);
+    expect(a.ring.ranges()).toEqual([]);
+  });
+});

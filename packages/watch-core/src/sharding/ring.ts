@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient } from '../client/index.ts';
-import { ApiError, HASH_SPACE, type HashRange, KwatchError, uidHash } from '../internal/index.ts';
+import { ApiError, asKwatchError, HASH_SPACE, type HashRange, KwatchError, uidHash } from '../internal/index.ts';
 import { intersect, sameRanges, subtract, union } from './rangeSet.ts';
 import type { Shard } from './shard.ts';
 
@@ -137,6 +137,8 @@ export class ShardRing implements Shard {
   readonly #listeners = new Set<() => void>();
   #stop: AbortController | undefined;
   #loop: Promise<void> | undefined;
+  /** A `stop()` that has not finished (a `start()` waits for it). */
+  #stopping: Promise<void> | undefined;
 
   /** Checks the options (an `INVALID_OPTION` naming what is wrong). */
   constructor(options: ShardRingOptions) {
@@ -189,17 +191,26 @@ export class ShardRing implements Shard {
   /**
    * Joins: writes this replica's Lease, reads the ring once, then renews and re-reads every `renewIntervalMs`.
    * Idempotent. What it gains is owned after `handoffMs`. A started ring keeps the process alive until `stop()`.
+   * A first round that fails retryably (the API server unreachable for a while) does not fail it: the ring owns nothing
+   * until a round succeeds; one refused for good (403, say) rejects with its error.
    */
   async start(): Promise<void> {
+    if (this.#stopping) await this.#stopping; // a stop in progress ends first (its DELETE must not remove this Lease)
     if (this.#stop) return;
     const stop = new AbortController();
     this.#stop = stop;
+    const first = this.#tick(stop.signal);
+    this.#loop = first.catch(() => {}); // a stop() meanwhile waits for it before it deletes the Lease
     try {
-      await this.#tick(stop.signal);
+      await first;
     } catch (error) {
-      this.#stop = undefined;
-      throw error;
+      // Stopped meanwhile; or a failure a later round can get past (nothing is owned until one succeeds).
+      if (!stop.signal.aborted && !asKwatchError(error).retryable) {
+        this.#stop = undefined;
+        throw error;
+      }
     }
+    if (stop.signal.aborted) return;
     this.#loop = (async () => {
       while (!stop.signal.aborted) {
         await new Promise<void>((resolve) => {
@@ -225,19 +236,25 @@ export class ShardRing implements Shard {
    */
   async stop(options: { crash?: boolean } = {}): Promise<void> {
     const stop = this.#stop;
-    if (!stop) return;
+    if (!stop) return this.#stopping;
+    this.#stop = undefined;
     stop.abort();
     // Let go first: nothing is owned once the Lease is gone.
     this.#fence();
-    await this.#loop;
-    this.#stop = undefined;
+    const loop = this.#loop;
     this.#loop = undefined;
-    if (!options.crash) {
-      await this.#client
-        .request({ method: 'DELETE', path: this.#path(this.#leaseName()), signal: AbortSignal.timeout(5000) })
-        .catch(() => {});
-    }
-    this.#update([]);
+    const stopping = (async () => {
+      await loop;
+      if (!options.crash) {
+        await this.#client
+          .request({ method: 'DELETE', path: this.#path(this.#leaseName()), signal: AbortSignal.timeout(5000) })
+          .catch(() => {});
+      }
+      this.#update([]);
+    })();
+    this.#stopping = stopping;
+    await stopping;
+    if (this.#stopping === stopping) this.#stopping = undefined;
   }
 
   #leaseName(): string {
