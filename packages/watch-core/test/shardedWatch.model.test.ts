@@ -2,7 +2,7 @@
 import { ConfigMap } from '@kwatch/models/v1';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HASH_SPACE, type HashRange, inRanges, isMarker, type Shard, uidHash, Watcher } from '../src/index.ts';
+import { HASH_SPACE, type HashRange, InformerFactory, inRanges, isMarker, type Shard, uidHash, Watcher } from '../src/index.ts';
 import { union } from '../src/sharding/rangeSet.ts';
 import { type Any, flush, world } from './simWorld.ts';
 
@@ -231,4 +231,59 @@ describe('a sharded watcher: directed', () => {
       1,
     );
   });
+});
+
+describe('a sharded informer against a model', () => {
+  it('its Store, and a second one of the same ring sharing the watch, hold exactly the in-range objects', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(opArb, { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 0, max: 15 }),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 3 }),
+        async (ops, startMask, watchList, pageSize) => {
+          const { clock, sim } = world();
+          for (const name of NAMES.slice(0, 6)) sim.create('configmaps', { metadata: { name, namespace: 'ns' } });
+          const shard = new MovableShard(rangesOf(startMask));
+          const informers = new InformerFactory({ transport: sim, clock, shard, watcherOptions: { watchList, pageSize } });
+          const store = informers.store(ConfigMap, { namespace: 'ns' });
+          const again = informers.store(ConfigMap, { namespace: 'ns' });
+          const whole = informers.store(ConfigMap, { namespace: 'ns', shard: null });
+          let version = 0;
+          for (const o of ops) {
+            if (o.op === 'move') shard.move(rangesOf(o.mask));
+            else if (o.op === 'write') {
+              const key = `ns/${o.name}`;
+              version += 1;
+              if (!sim.get('configmaps', key)) sim.create('configmaps', { metadata: { name: o.name, namespace: 'ns' } });
+              else if (version % 3 === 0) sim.delete('configmaps', key);
+              else sim.update('configmaps', key, { data: { v: String(version) } });
+              continue;
+            } else if (o.op === 'time') await clock.advanceAsync(o.ms);
+            else if (o.op === 'drop') sim.closeWatches();
+            else if (o.op === 'gone') {
+              sim.compact();
+              sim.expireWatches();
+            } else if (o.op === 'errors') {
+              sim.setModes({ errors: { status: 500, times: o.times } });
+              sim.closeWatches();
+            }
+            await flush(2);
+          }
+          for (let i = 0; i < 8; i++) await clock.advanceAsync(30_000);
+          const versions = (list: { metadata?: { name?: string; resourceVersion?: string } }[]) =>
+            Object.fromEntries(list.map((o) => [o.metadata?.name, o.metadata?.resourceVersion]).sort());
+          const all = sim.objects('configmaps', 'ns');
+          const expected = versions(all.filter((o) => inRanges(o.metadata.uid, shard.ranges())));
+          expect(versions(store.list())).toEqual(expected);
+          expect(versions(again.list())).toEqual(expected);
+          expect(versions(whole.list())).toEqual(versions(all));
+          expect(informers.watches().length).toBe(2);
+          informers.stop();
+          await clock.advanceAsync(0);
+        },
+      ),
+      { numRuns: Number(process.env.RUNS ?? 200) },
+    );
+  }, 120_000);
 });
