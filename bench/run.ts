@@ -14,6 +14,7 @@ import { runMuxFairness } from './mux-fairness.ts';
 import { runReconcile } from './reconcile.ts';
 import { runRecovery } from './recovery.ts';
 import { runScale } from './scale.ts';
+import { runShards } from './shards.ts';
 import { runStoreMemory } from './store-memory.ts';
 import { runStorm } from './storm.ts';
 import { runSync } from './sync.ts';
@@ -55,6 +56,7 @@ const scenarios: Record<string, () => Promise<object[]> | object[]> = {
   footprint: () => runFootprint(common),
   metadata: () => runMetadata(common),
   storm: () => runStorm({ ...common, ...(seconds ? { seconds } : {}) }),
+  shards: () => runShards(rounds ? { rounds } : {}),
 };
 
 const chosen = positionals.length > 0 ? positionals : Object.keys(scenarios);
