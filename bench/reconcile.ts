@@ -14,7 +14,7 @@ import { buildPeer, peerCommand } from './peers/build.ts';
 import { cpuSeconds, peakRssMB, rssMB } from './procstat.ts';
 import { median } from './stats.ts';
 
-const IMPLS = ['kwatch', 'controller-runtime'] as const;
+const IMPLS = ['kwatch', 'controller-runtime', 'kube-rs'] as const;
 type Impl = (typeof IMPLS)[number];
 
 /** The kwatch peer as users run it: types stripped once into bench/peers/node/dist/, @kwatch/* from built dist. */
@@ -53,6 +53,7 @@ export async function runReconcile(
   const impls = options.impls ?? IMPLS;
   const log = options.log ?? ((s: string) => console.error(`bench reconcile: ${s}`));
   if (impls.includes('controller-runtime')) await buildPeer('controller-runtime');
+  if (impls.includes('kube-rs')) await buildPeer('kube-rs');
   log('starting a control plane');
   const cp = await startControlPlane({ onProgress: log });
   const writer = new Writer(cp, 16);
@@ -64,7 +65,7 @@ export async function runReconcile(
         const ns = `bench-reconcile-${r}-${impl}`;
         await writer.createNamespace(ns);
         await writer.many(objects, 32, (i) => writer.createConfigMap(ns, i));
-        const [cmd, lead] = impl === 'kwatch' ? nodePeer('reconcile-kwatch.ts') : peerCommand(impl);
+        const [cmd, lead] = impl === 'kwatch' ? nodePeer('reconcile-kwatch.ts') : peerCommand(impl, 'reconcile');
         const peer = new PeerProcess(impl, cmd, [...lead, ns, String(objects), String(updates)], {
           KUBECONFIG: cp.kubeconfigPath,
         });

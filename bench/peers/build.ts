@@ -3,7 +3,8 @@
  * (`<cacheDir>/peers`), and rebuilds only when a peer's sources change:
  *   - client-go: `go build` of bench/peers/client-go (k8s.io/client-go from the Go module proxy)
  *   - controller-runtime: `go build` of bench/peers/controller-runtime (the reconcile benchmark's Go peer)
- *   - kube-rs:   `cargo build --release` of bench/peers/kube-rs (kube and k8s-openapi from crates.io)
+ *   - kube-rs:   `cargo build --release` of bench/peers/kube-rs (kube and k8s-openapi from crates.io): the sync peer
+ *                and the reconcile benchmark's Controller peer (binary kwatch-bench-kube-rs-reconcile)
  *   - python:    a venv with bench/peers/python/requirements.txt (kubernetes from PyPI)
  * The Node peers (kwatch, client-node) need no build.
  *   node bench/peers/build.ts [peer ...]   (default: all)
@@ -20,12 +21,18 @@ const here = import.meta.dirname;
 
 export type BuiltPeer = 'client-go' | 'controller-runtime' | 'kube-rs' | 'python';
 
-/** The command that runs a built peer: [executable, leading args]. */
-export function peerCommand(peer: BuiltPeer): [string, string[]] {
+/**
+ * The command that runs a built peer: [executable, leading args]. `scenario` 'reconcile' picks kube-rs's Controller
+ * binary; the other peers have one program each.
+ */
+export function peerCommand(peer: BuiltPeer, scenario: 'sync' | 'reconcile' = 'sync'): [string, string[]] {
   const dir = join(cacheDir(), 'peers');
   if (peer === 'client-go') return [join(dir, 'client-go-peer'), []];
   if (peer === 'controller-runtime') return [join(dir, 'controller-runtime-peer'), []];
-  if (peer === 'kube-rs') return [join(dir, 'kube-rs-target', 'release', 'kwatch-bench-kube-rs'), []];
+  if (peer === 'kube-rs') {
+    const bin = scenario === 'reconcile' ? 'kwatch-bench-kube-rs-reconcile' : 'kwatch-bench-kube-rs';
+    return [join(dir, 'kube-rs-target', 'release', bin), []];
+  }
   return [join(dir, 'python-venv', 'bin', 'python'), [join(here, 'python', 'peer.py')]];
 }
 
@@ -50,7 +57,8 @@ export async function buildPeer(peer: BuiltPeer): Promise<void> {
   const src = join(here, peer);
   const stamp = join(dir, `${peer}.stamp`);
   const hash = sourceHash(src);
-  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === hash && existsSync(peerCommand(peer)[0])) return;
+  const built = [peerCommand(peer, 'sync')[0], peerCommand(peer, 'reconcile')[0]];
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === hash && built.every((p) => existsSync(p))) return;
   const t0 = performance.now();
   console.error(`bench: building the ${peer} peer (once; cached in ${dir})`);
   const opts = { cwd: src, maxBuffer: 64 * 2 ** 20 };
