@@ -1,6 +1,18 @@
 // Sets of uid-hash ranges as sorted, disjoint, non-adjacent lists: union, difference, intersection, equality.
 import type { HashRange } from '../internal/index.ts';
 
+/** The larger of two bigints (Math.max takes numbers only). */
+function larger(a: bigint, b: bigint): bigint {
+  if (a > b) return a;
+  return b;
+}
+
+/** The smaller of two bigints. */
+function smaller(a: bigint, b: bigint): bigint {
+  if (a < b) return a;
+  return b;
+}
+
 /** `ranges` sorted, with overlapping and adjacent ranges joined and empty ones dropped. */
 export function normalize(ranges: readonly HashRange[]): HashRange[] {
   const sorted = ranges.filter((r) => r.start < r.end).sort((x, y) => (x.start < y.start ? -1 : x.start > y.start ? 1 : 0));
@@ -29,8 +41,8 @@ export function intersect(a: readonly HashRange[], b: readonly HashRange[]): Has
   while (i < x.length && j < y.length) {
     const p = x[i] as HashRange;
     const q = y[j] as HashRange;
-    const start = p.start > q.start ? p.start : q.start;
-    const end = p.end < q.end ? p.end : q.end;
+    const start = larger(p.start, q.start);
+    const end = smaller(p.end, q.end);
     if (start < end) out.push({ start, end });
     if (p.end < q.end) i++;
     else j++;
@@ -47,7 +59,7 @@ export function subtract(a: readonly HashRange[], b: readonly HashRange[]): Hash
     for (const c of cut) {
       if (c.end <= start || c.start >= r.end) continue;
       if (c.start > start) out.push({ start, end: c.start });
-      start = c.end > start ? c.end : start;
+      start = larger(c.end, start);
       if (start >= r.end) break;
     }
     if (start < r.end) out.push({ start, end: r.end });

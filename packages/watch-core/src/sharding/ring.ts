@@ -1,9 +1,9 @@
 // ShardRing: replicas as coordination.k8s.io Leases, and a consistent-hash ring of uid-hash ranges over them.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient } from '../client/index.ts';
-import { ApiError, asKwatchError, HASH_SPACE, type HashRange, KwatchError, uidHash } from '../internal/index.ts';
+import { ApiError, asKwatchError, HASH_SPACE, type HashRange, KwatchError } from '../internal/index.ts';
 import { intersect, sameRanges, subtract, union } from './rangeSet.ts';
 import type { Shard } from './shard.ts';
 
@@ -57,8 +57,15 @@ const microTime = (ms: number): string => new Date(ms).toISOString().replace(/\.
 const monotonic = (): number => performance.now();
 
 /**
+ * A virtual node's place on the ring: the first 8 bytes (big-endian) of SHA-256 of `'<identity>/<i>'`. Not the uid
+ * hash: FNV-1a of strings that differ only in their last characters lands in clusters (3 members got 62/38/0 %).
+ */
+const ringPoint = (member: string, i: number): bigint =>
+  createHash('sha256').update(`${member}/${i}`).digest().readBigUInt64BE(0);
+
+/**
  * The ranges each member owns on a consistent-hash ring: `virtualNodes` points per member at
- * `uidHash('<identity>/<i>')`; a point owns the hashes from the previous point (inclusive) up to itself (exclusive),
+ * `ringPoint(identity, i)` (SHA-256); a point owns the hashes from the previous point (inclusive) up to itself (exclusive),
  * the first point also the wrap-around from the last. Together the ranges tile `[0, 2⁶⁴)` exactly.
  *
  * @example
@@ -69,7 +76,7 @@ const monotonic = (): number => performance.now();
 export function ringRanges(members: readonly string[], virtualNodes: number): Map<string, HashRange[]> {
   const out = new Map<string, HashRange[]>(members.map((m) => [m, []]));
   const points = members
-    .flatMap((m) => Array.from({ length: virtualNodes }, (_, i) => ({ at: uidHash(`${m}/${i}`), owner: m })))
+    .flatMap((m) => Array.from({ length: virtualNodes }, (_, i) => ({ at: ringPoint(m, i), owner: m })))
     .sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : x.owner < y.owner ? -1 : 1));
   if (points.length === 0) return out;
   const add = (owner: string, start: bigint, end: bigint): void => {
