@@ -276,3 +276,53 @@ describe('ShardRing start and stop', () => {
     expect(a.ring.ranges()).toEqual([]);
   });
 });
+
+describe('ShardRing: a lone replica', () => {
+  const whole = (rs: readonly HashRange[]) => rs.length === 1 && rs[0]?.start === 0n && rs[0]?.end === 1n << 64n;
+
+  it('owns everything after its first round when no other Lease exists; with a dead one’s Lease left, after the hand-off', async () => {
+    const c = cluster();
+    const a = c.add('a');
+    await start(a.ring);
+    expect(whole(a.ring.ranges())).toBe(true); // no 3 × renew wait
+    // b crashes (its Lease stays): a newcomer cannot tell from an expired Lease alone that nobody owns its part.
+    const b = c.add('b');
+    await start(b.ring);
+    await c.pass(4 * I);
+    const stopped = Promise.all([b.ring.stop({ crash: true }), a.ring.stop()]);
+    await vi.advanceTimersByTimeAsync(100);
+    await stopped;
+    await c.pass(D + I); // b's Lease has expired, but it is still there
+    const n = c.add('n');
+    await start(n.ring);
+    expect(n.ring.ranges()).toEqual([]);
+    await c.pass(3 * I + 100);
+    expect(whole(n.ring.ranges())).toBe(true);
+    expect(c.overlaps).toEqual([]);
+    await c.stopAll();
+  });
+
+  it('replicas starting together (random offsets and latencies) never own a hash twice', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 2, maxLength: 5 }),
+        fc.integer({ min: 1, max: 30 }),
+        async (offsets, latency) => {
+          const c = cluster();
+          c.api.latencyMs = latency;
+          const started = offsets.map(async (offset, i) => {
+            const r = c.add(`s${i}`);
+            if (offset > 0) await new Promise((resolve) => setTimeout(resolve, offset));
+            await r.ring.start();
+          });
+          await c.pass(200); // checked every 50 ms: an overlap would last until the next round (2 s)
+          await Promise.all(started);
+          await c.pass(4 * I);
+          expect(c.overlaps).toEqual([]);
+          await c.stopAll();
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
