@@ -2,7 +2,8 @@
  * sync: on a real control plane (kube-apiserver + etcd, default flags: watch cache on), the
  * initial sync of N ConfigMaps (~1.5 KB each) in one namespace and then M updates observed, for
  * kwatch (Watcher; and Watcher + Store), client-node's informer, client-go's informer
- * (reflector), kube-rs's watcher and the Python client's list + watch. Each peer is a process of
+ * (reflector), kube-rs's watcher and the Python client's list + watch; with `--impl`, also Node's floors
+ * (`node-floor`: http2 + split + JSON.parse holding nothing; `node-floor-hold`: keeping the objects). Each peer is a process of
  * its own speaking the line protocol of bench/peers/node/protocol.ts; its CPU and peak RSS are read
  * from /proc, so every language is measured the same way. Implementations alternate run by run.
  */
@@ -17,7 +18,9 @@ import { cpuSeconds, peakRssMB, rssMB } from './procstat.ts';
 import { median } from './stats.ts';
 
 const IMPLS = ['kwatch', 'kwatch-store', 'kwatch-metadata', 'client-node', 'client-go', 'kube-rs', 'python'] as const;
-type Impl = (typeof IMPLS)[number];
+/** Node's floors (bench/peers/node/floor.ts): run when named with --impl, not by default. */
+const FLOORS = ['node-floor', 'node-floor-hold'] as const;
+type Impl = (typeof IMPLS)[number] | (typeof FLOORS)[number];
 
 /**
  * A Node peer as users run their programs: its types stripped once into bench/peers/node/dist/
@@ -41,6 +44,7 @@ function nodePeer(file: string): [string, string[]] {
 function command(impl: Impl): [string, string[]] {
   if (impl.startsWith('kwatch')) return nodePeer('kwatch.ts'); // 'store' or 'metadata' as 4th argument for the others
   if (impl === 'client-node') return nodePeer('client-node.ts');
+  if (impl.startsWith('node-floor')) return nodePeer('floor.ts'); // 'hold' as 4th argument
   return peerCommand(impl as BuiltPeer);
 }
 
@@ -82,7 +86,14 @@ export async function runSync(
         const peer = new PeerProcess(
           impl,
           cmd,
-          [...lead, ns, String(objects), String(updates), ...(impl.startsWith('kwatch-') ? [impl.slice('kwatch-'.length)] : [])],
+          [
+            ...lead,
+            ns,
+            String(objects),
+            String(updates),
+            ...(impl.startsWith('kwatch-') ? [impl.slice('kwatch-'.length)] : []),
+            ...(impl === 'node-floor-hold' ? ['hold'] : []),
+          ],
           {
             KUBECONFIG: cp.kubeconfigPath,
           },
