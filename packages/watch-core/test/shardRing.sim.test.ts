@@ -95,7 +95,8 @@ function cluster() {
     await vi.advanceTimersByTimeAsync(1000);
     await Promise.all(stops);
   };
-  return { api, add, pass, overlaps, stopAll };
+  const ring = (identity: string) => (rings.get(identity) as { ring: ShardRing }).ring;
+  return { api, add, pass, overlaps, stopAll, ring };
 }
 
 /** Starts a ring on fake time (its first round needs timers to run). */
@@ -280,11 +281,13 @@ describe('ShardRing start and stop', () => {
 describe('ShardRing: a lone replica', () => {
   const whole = (rs: readonly HashRange[]) => rs.length === 1 && rs[0]?.start === 0n && rs[0]?.end === 1n << 64n;
 
-  it('owns everything after its first round when no other Lease exists; with a dead one’s Lease left, after the hand-off', async () => {
+  it('owns everything after two rounds when no other Lease exists; with a dead one’s Lease left, after the hand-off', async () => {
     const c = cluster();
     const a = c.add('a');
     await start(a.ring);
-    expect(whole(a.ring.ranges())).toBe(true); // no 3 × renew wait
+    expect(a.ring.ranges()).toEqual([]); // one read alone is not enough (another may be starting)
+    await c.pass(I + 100);
+    expect(whole(a.ring.ranges())).toBe(true); // the second: one renew interval, not the 3 × renew hand-off
     // b crashes (its Lease stays): a newcomer cannot tell from an expired Lease alone that nobody owns its part.
     const b = c.add('b');
     await start(b.ring);
@@ -302,7 +305,7 @@ describe('ShardRing: a lone replica', () => {
     await c.stopAll();
   });
 
-  it('replicas starting together (random offsets and latencies) never own a hash twice', async () => {
+  it('replicas starting together (random offsets and latencies) never own a hash twice, nor one everything', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 2, maxLength: 5 }),
@@ -317,7 +320,11 @@ describe('ShardRing: a lone replica', () => {
           });
           await c.pass(200); // checked every 50 ms: an overlap would last until the next round (2 s)
           await Promise.all(started);
-          await c.pass(4 * I);
+          // None of them owns the whole space at any time: that would be a sync of everything, handed off again.
+          for (let t = 0; t < 4 * I; t += 50) {
+            await c.pass(50);
+            for (const i of offsets.keys()) expect(whole(c.ring(`s${i}`).ranges())).toBe(false);
+          }
           expect(c.overlaps).toEqual([]);
           await c.stopAll();
         },

@@ -106,11 +106,11 @@ export function ringRanges(members: readonly string[], virtualNodes: number): Ma
  *
  * What a replica owns ({@link ShardRing.ranges}) is fenced so that no object has two owners at once: a range lost in
  * this replica's view is let go at once; a range gained is owned only after `handoffMs` (the time every other replica
- * needs to see the change), unless it was gained only because members left or no other Lease of the ring exists; a
- * replica that has not renewed its Lease and re-read the ring for `leaseDurationMs − renewIntervalMs` (or
- * `handoffMs`, if shorter) owns nothing until it does again (the others drop it only after `leaseDurationMs`; a
- * newcomer owns what it takes after `handoffMs`). Durations are measured on the monotonic clock. A range stays
- * unowned at most `leaseDurationMs + 2 × renewIntervalMs` after its owner dies
+ * needs to see the change), unless it was gained only because members left, or two reads in a row found no other
+ * Lease of the ring; a replica that has not renewed its Lease and re-read the ring for `leaseDurationMs −
+ * renewIntervalMs` (or `handoffMs`, if shorter) owns nothing until it does again (the others drop it only after
+ * `leaseDurationMs`; a newcomer owns what it takes after `handoffMs`). Durations are measured on the monotonic clock.
+ * A range stays unowned at most `leaseDurationMs + 2 × renewIntervalMs` after its owner dies
  * (expiry as seen on a ticking clock) — docs/scaling.md.
  *
  * @example
@@ -141,6 +141,8 @@ export class ShardRing implements Shard {
   #pendingTimer: ReturnType<typeof setTimeout> | undefined;
   /** When this replica's current membership began (its first renew after a start or a fence). */
   #memberSince: number | undefined;
+  /** Successful rounds in a row whose read found no Lease of the ring but this replica's. */
+  #aloneRounds = 0;
   #fenceTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #listeners = new Set<() => void>();
   #stop: AbortController | undefined;
@@ -198,7 +200,8 @@ export class ShardRing implements Shard {
 
   /**
    * Joins: writes this replica's Lease, reads the ring once, then renews and re-reads every `renewIntervalMs`.
-   * Idempotent. What it gains is owned after `handoffMs` (at once when the ring holds no other Lease). A started ring keeps the process alive until `stop()`.
+   * Idempotent. What it gains is owned after `handoffMs` (after one renew interval when the ring holds no other
+   * Lease). A started ring keeps the process alive until `stop()`.
    * A first round that fails retryably (the API server unreachable for a while) does not fail it: the ring owns nothing
    * until a round succeeds; one refused for good (403, say) rejects with its error.
    */
@@ -330,11 +333,11 @@ export class ShardRing implements Shard {
     // Members: Leases that changed within the lease duration on this clock; this replica always (it just renewed).
     const members = new Set<string>([this.identity]);
     for (const s of this.#seen.values()) if (seenNow - s.at < this.#durationMs) members.add(s.holder);
-    // No other Lease of the ring at all (not merely expired ones): nobody else can own anything.
-    this.#update(
-      [...members].sort(),
-      [...present].every((n) => n === name),
-    );
+    // No other Lease of the ring at all (not merely expired ones), on this round and the one before: nobody else can
+    // own anything, and replicas starting together have seen each other (one round alone is not enough: the first of
+    // N starting at once would sync everything, then hand most of it off).
+    this.#aloneRounds = [...present].every((n) => n === name) ? this.#aloneRounds + 1 : 0;
+    this.#update([...members].sort(), this.#aloneRounds >= 2);
   }
 
   /**
@@ -355,6 +358,7 @@ export class ShardRing implements Shard {
     clearTimeout(this.#fenceTimer);
     clearTimeout(this.#pendingTimer);
     this.#memberSince = undefined;
+    this.#aloneRounds = 0;
     this.#pending = [];
     this.#members = [];
     this.#ranges = new Map();
@@ -362,9 +366,10 @@ export class ShardRing implements Shard {
   }
 
   /**
-   * Recomputes the ring. `alone`: the read of the ring found no Lease but this replica's, so no other replica can own
-   * anything and what it gains is owned at once (a lone replica does not wait a hand-off). Two starting together
-   * cannot both be alone: each writes its Lease before it reads, so the later reader sees the earlier writer.
+   * Recomputes the ring. `alone`: two reads of the ring in a row found no Lease but this replica's, so no other
+   * replica can own anything and all of its ranges are owned at once (a lone replica waits one renew interval, not a
+   * hand-off). Two starting together cannot both be alone: each writes its Lease before it reads, so the later reader
+   * sees the earlier writer.
    */
   #update(members: string[], alone = false): void {
     const changed = members.join('\n') !== this.#members.join('\n');
@@ -380,8 +385,12 @@ export class ShardRing implements Shard {
     const seenByAll = this.#memberSince !== undefined && now - this.#memberSince >= this.#handoffMs;
     let owned = this.#owned;
     if (gained.length > 0) {
-      if ((onlyLeft && seenByAll) || alone) owned = union(owned, gained);
+      if (onlyLeft && seenByAll) owned = union(owned, gained);
       else this.#pending.push({ ranges: gained, at: now + this.#handoffMs });
+    }
+    if (alone) {
+      owned = mine;
+      this.#pending = [];
     }
     this.#pending = this.#pending
       .map((p) => ({ ranges: intersect(p.ranges, mine), at: p.at }))
