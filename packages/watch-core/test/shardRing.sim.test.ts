@@ -333,3 +333,17 @@ describe('ShardRing: a lone replica', () => {
     );
   });
 });
+
+describe('ShardRing: identities that normalise alike', () => {
+  it('get Leases of their own, so neither thinks it is alone and no hash has two owners', async () => {
+    const c = cluster();
+    const ids = ['A', 'a', 'pod_1', 'pod-1'];
+    const rings = ids.map((id) => c.add(id));
+    await Promise.all(rings.map((r) => start(r.ring)));
+    await c.pass(4 * I);
+    expect(c.api.leases.size).toBe(4);
+    for (const r of rings) expect(r.ring.members()).toEqual([...ids].sort());
+    expect(c.overlaps).toEqual([]);
+    await c.stopAll();
+  });
+});

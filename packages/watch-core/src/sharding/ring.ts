@@ -268,11 +268,19 @@ export class ShardRing implements Shard {
     if (this.#stopping === stopping) this.#stopping = undefined;
   }
 
+  /**
+   * This replica's Lease name: `<ring>-<identity>` when that is already a valid name; otherwise normalised, with a
+   * hash of the identity, so that identities that normalise alike (`A` and `a`, `pod_1` and `pod-1`) never share one.
+   */
   #leaseName(): string {
-    return `${this.#name}-${this.identity}`
+    const raw = `${this.#name}-${this.identity}`;
+    const clean = raw
       .toLowerCase()
       .replace(/[^a-z0-9.-]/g, '-')
       .slice(0, 253);
+    if (clean === raw) return clean;
+    const hash = createHash('sha256').update(this.identity).digest('hex').slice(0, 10);
+    return `${clean.slice(0, 253 - 11)}-${hash}`;
   }
 
   #path(name = ''): string {
@@ -314,9 +322,11 @@ export class ShardRing implements Shard {
     this.#renewed(startedAt);
     const seenNow = monotonic();
     const present = new Set<string>();
+    let othersOrForeign = false; // a Lease of the ring not this replica's, or its own held by another identity
     for (const lease of list.items ?? []) {
       const leaseName = lease.metadata?.name ?? '';
       const holder = lease.spec?.holderIdentity ?? '';
+      if (leaseName !== name || holder !== this.identity) othersOrForeign = true;
       if (!leaseName || !holder) continue;
       present.add(leaseName);
       const renewTime = lease.spec?.renewTime ?? '';
@@ -336,7 +346,7 @@ export class ShardRing implements Shard {
     // No other Lease of the ring at all (not merely expired ones), on this round and the one before: nobody else can
     // own anything, and replicas starting together have seen each other (one round alone is not enough: the first of
     // N starting at once would sync everything, then hand most of it off).
-    this.#aloneRounds = [...present].every((n) => n === name) ? this.#aloneRounds + 1 : 0;
+    this.#aloneRounds = present.has(name) && !othersOrForeign ? this.#aloneRounds + 1 : 0;
     this.#update([...members].sort(), this.#aloneRounds >= 2);
   }
 
