@@ -88,6 +88,15 @@ describe('metadata-only watches on the real control plane', () => {
     });
     const c = new Collector(watcher.stream({ markers: true }));
     await c.until((x) => x.lines.includes('SYNCED'));
+    // The watch after the LIST must be open before the cut (cut too early, it cuts nothing and no 410 follows).
+    const deadline = Date.now() + 10_000;
+    while (
+      !proxy.requests.some((u) => u.includes(`/namespaces/${ns}/configmaps?`) && u.includes('watch=')) &&
+      Date.now() < deadline
+    ) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 200));
     proxy.failNext({ status: 410, match: `/namespaces/${ns}/configmaps?` });
     proxy.cut();
     await c.until((x) => x.count('SYNCED') === 2, 15_000, 'the resync');
