@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici';
 import { apiErrorFrom, ConfigError, KwatchError, TransportError } from '../internal/index.ts';
 import { clientNodeCredentials } from './clientNodeCredentials.ts';
 import type { Credentials, Prepared } from './credentials.ts';
+import { readByEvents } from './eventBody.ts';
 import { defaultCredentials, type Kubeconfig, kubeconfigCredentials } from './kubeconfigCredentials.ts';
 import type { Http2Health, Response } from './nativeHttp.ts';
 import { send } from './nativeHttp.ts';
@@ -120,7 +121,7 @@ export class KubeClient implements WatchTransport {
    */
   async stream(req: KubeRequest): Promise<StreamBody> {
     const res = await this.#send(req);
-    const body = res.body;
+    const body = readByEvents(res.body); // a guarded body (HTTP/1.1, undici) reads by events already
     return {
       [Symbol.asyncIterator]: () => body[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>,
       close: (reason?: Error) => {

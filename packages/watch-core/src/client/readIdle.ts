@@ -1,5 +1,6 @@
 // The dead-connection check of responses on connections without HTTP/2 PING: a watch that ends in time, or is dead.
 import { TransportError } from '../internal/index.ts';
+import { type GuardedBody, readByEvents } from './eventBody.ts';
 
 /** The health settings (nativeHttp.ts `Http2Health`): quiet time before a probe, and time the probe has. */
 interface Health {
@@ -41,11 +42,6 @@ export function clampWatch(path: string, health: Health): string {
   return `${path.slice(0, at)}?${query.toString()}`;
 }
 
-/** A response body: pulled, and destroyed to end it. */
-export interface GuardedBody extends AsyncIterable<Uint8Array> {
-  destroy(error?: Error): void;
-}
-
 /**
  * The body, failing with a retryable `TransportError` `STALLED` (the body destroyed) when a pull waits longer than
  * `readIdleMs + pingTimeoutMs` for a byte. Only time spent waiting on the connection counts: a slow consumer that does
@@ -56,7 +52,8 @@ export interface GuardedBody extends AsyncIterable<Uint8Array> {
  * const body = guardReadIdle(res.body, { readIdleMs: 30_000, pingTimeoutMs: 15_000 }, 'https://10.0.0.1:6443');
  * ```
  */
-export function guardReadIdle(body: GuardedBody, health: Health, origin: string): GuardedBody {
+export function guardReadIdle(received: GuardedBody, health: Health, origin: string): GuardedBody {
+  const body = readByEvents(received);
   const limit = health.readIdleMs + health.pingTimeoutMs;
   const step = Math.min(1000, Math.max(10, Math.floor(limit / 20)));
   /** Since when the oldest pull still waiting has waited (a pull that ends restarts the clock for the others). */
