@@ -72,7 +72,9 @@ const hex = (n: bigint): string => `0x${n.toString(16).padStart(16, '0')}`;
 
 /**
  * The `shardSelector` query parameter for `ranges` (KEP-5866, kube-apiserver ≥ 1.36 with `ShardedListAndWatch`):
- * `shardRange(object.metadata.uid,'0x…','0x…')`, several joined with `||`; `undefined` for no range (nothing to ask).
+ * `shardRange(object.metadata.uid,'0x…','0x…')`, several joined with `||`. An empty range (`start >= end`) selects
+ * nothing and is left out (the apiserver answers one with a 500); `undefined` when no range is left — nothing to ask,
+ * which is not "everything": a caller must not send the request unfiltered.
  *
  * @example
  * ```ts
@@ -80,8 +82,9 @@ const hex = (n: bigint): string => `0x${n.toString(16).padStart(16, '0')}`;
  * ```
  */
 export function shardSelector(ranges: readonly HashRange[]): string | undefined {
-  if (ranges.length === 0) return undefined;
-  return ranges.map((r) => `shardRange(object.metadata.uid,'${hex(r.start)}','${hex(r.end)}')`).join('||');
+  const parts: string[] = [];
+  for (const r of ranges) if (r.start < r.end) parts.push(`shardRange(object.metadata.uid,'${hex(r.start)}','${hex(r.end)}')`);
+  return parts.length === 0 ? undefined : parts.join('||');
 }
 
 /**
