@@ -4,33 +4,15 @@
  * change→reconcile latency p50/p99 and its reconcile count. CPU and RSS are read from /proc, as for sync. Peers speak
  * the line protocol of bench/peers/node/protocol.ts (`done <reconciles> <p50ms> <p99ms>` here).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { stripTypeScriptTypes } from 'node:module';
-import { join } from 'node:path';
 import { startControlPlane } from '@kwatch/testenv';
 import { Writer } from './cluster.ts';
 import { PeerProcess } from './peer-process.ts';
-import { buildPeer, peerCommand } from './peers/build.ts';
+import { buildPeer, nodePeer, peerCommand } from './peers/build.ts';
 import { cpuSeconds, peakRssMB, rssMB } from './procstat.ts';
 import { median } from './stats.ts';
 
 const IMPLS = ['kwatch', 'controller-runtime', 'kube-rs'] as const;
 type Impl = (typeof IMPLS)[number];
-
-/** The kwatch peer as users run it: types stripped once into bench/peers/node/dist/, @kwatch/* from built dist. */
-function nodePeer(file: string): [string, string[]] {
-  const dir = join(import.meta.dirname, 'peers', 'node');
-  const out = join(dir, 'dist');
-  mkdirSync(out, { recursive: true });
-  for (const name of [file, 'protocol.ts']) {
-    const js = stripTypeScriptTypes(readFileSync(join(dir, name), 'utf8')).replace(/from '\.\/(\w+)\.ts'/g, "from './$1.js'");
-    writeFileSync(join(out, name.replace(/\.ts$/, '.js')), js);
-  }
-  if (!existsSync(join(import.meta.dirname, '..', 'packages', 'controller', 'dist', 'index.js'))) {
-    throw new Error("the Node peers run the built packages: run pnpm -r --filter './packages/*' run build first");
-  }
-  return [process.execPath, [join(out, file.replace(/\.ts$/, '.js'))]];
-}
 
 interface Sample {
   syncMs: number;
@@ -65,7 +47,7 @@ export async function runReconcile(
         const ns = `bench-reconcile-${r}-${impl}`;
         await writer.createNamespace(ns);
         await writer.many(objects, 32, (i) => writer.createConfigMap(ns, i));
-        const [cmd, lead] = impl === 'kwatch' ? nodePeer('reconcile-kwatch.ts') : peerCommand(impl, 'reconcile');
+        const [cmd, lead] = impl === 'kwatch' ? nodePeer('reconcile-kwatch.ts', 'controller') : peerCommand(impl, 'reconcile');
         const peer = new PeerProcess(impl, cmd, [...lead, ns, String(objects), String(updates)], {
           KUBECONFIG: cp.kubeconfigPath,
         });

@@ -16,13 +16,12 @@
  * index owns the same ranges every time).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { stripTypeScriptTypes } from 'node:module';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { startControlPlane } from '@kwatch/testenv';
 import { HASH_SPACE, type HashRange, inRanges } from '@kwatch/watch-core';
 import { Writer } from './cluster.ts';
+import { nodePeer } from './peers/build.ts';
 import { cpuSeconds, rssMB } from './procstat.ts';
 import { median } from './stats.ts';
 
@@ -31,21 +30,6 @@ const RENEW_MS = 500;
 const HANDOFF_MS = 3 * RENEW_MS; // ShardRing's default
 const FILTERINGS = ['server', 'client'] as const;
 type Filtering = (typeof FILTERINGS)[number];
-
-/** The peer as users run it: types stripped into bench/peers/node/dist/, @kwatch/* from the built packages. */
-function nodePeer(file: string): [string, string[]] {
-  const dir = join(import.meta.dirname, 'peers', 'node');
-  const out = join(dir, 'dist');
-  mkdirSync(out, { recursive: true });
-  for (const name of [file, 'protocol.ts']) {
-    const js = stripTypeScriptTypes(readFileSync(join(dir, name), 'utf8')).replace(/from '\.\/(\w+)\.ts'/g, "from './$1.js'");
-    writeFileSync(join(out, name.replace(/\.ts$/, '.js')), js);
-  }
-  if (!existsSync(join(import.meta.dirname, '..', 'packages', 'watch-core', 'dist', 'index.js'))) {
-    throw new Error("the Node peers run the built packages: run pnpm -r --filter './packages/*' run build first");
-  }
-  return [process.execPath, [join(out, file.replace(/\.ts$/, '.js'))]];
-}
 
 /** Bytes the process has read through read(2) and friends (`rchar`), sockets included. */
 function readBytes(pid: number): number {

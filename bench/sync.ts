@@ -3,48 +3,27 @@
  * initial sync of N ConfigMaps (~1.5 KB each) in one namespace and then M updates observed, for
  * kwatch (Watcher; and Watcher + Store), client-node's informer, client-go's informer
  * (reflector), kube-rs's watcher and the Python client's list + watch; with `--impl`, also Node's floors
- * (`node-floor`: http2 + split + JSON.parse holding nothing; `node-floor-hold`: keeping the objects). Each peer is a process of
+ * (`node-floor`: http2 + split + JSON.parse holding nothing; `node-floor-hold`: keeping the objects;
+ * `node-floor-iterate`: through an async generator, keeping each object's identity). Each peer is a process of
  * its own speaking the line protocol of bench/peers/node/protocol.ts; its CPU and peak RSS are read
  * from /proc, so every language is measured the same way. Implementations alternate run by run.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { stripTypeScriptTypes } from 'node:module';
-import { join } from 'node:path';
 import { startControlPlane } from '@kwatch/testenv';
 import { Writer } from './cluster.ts';
 import { PeerProcess } from './peer-process.ts';
-import { type BuiltPeer, buildPeer, peerCommand } from './peers/build.ts';
+import { type BuiltPeer, buildPeer, nodePeer, peerCommand } from './peers/build.ts';
 import { cpuSeconds, peakRssMB, rssMB } from './procstat.ts';
 import { median } from './stats.ts';
 
 const IMPLS = ['kwatch', 'kwatch-store', 'kwatch-metadata', 'client-node', 'client-go', 'kube-rs', 'python'] as const;
 /** Node's floors (bench/peers/node/floor.ts): run when named with --impl, not by default. */
-const FLOORS = ['node-floor', 'node-floor-hold'] as const;
+const FLOORS = ['node-floor', 'node-floor-hold', 'node-floor-iterate'] as const;
 type Impl = (typeof IMPLS)[number] | (typeof FLOORS)[number];
-
-/**
- * A Node peer as users run their programs: its types stripped once into bench/peers/node/dist/
- * (plain JavaScript, no TypeScript stripping in the measured process), with @kwatch/* resolved to
- * the built packages (no source condition; build first).
- */
-function nodePeer(file: string): [string, string[]] {
-  const dir = join(import.meta.dirname, 'peers', 'node');
-  const out = join(dir, 'dist');
-  mkdirSync(out, { recursive: true });
-  for (const name of [file, 'protocol.ts']) {
-    const js = stripTypeScriptTypes(readFileSync(join(dir, name), 'utf8')).replace(/from '\.\/(\w+)\.ts'/g, "from './$1.js'");
-    writeFileSync(join(out, name.replace(/\.ts$/, '.js')), js);
-  }
-  if (!existsSync(join(import.meta.dirname, '..', 'packages', 'watch-core', 'dist', 'index.js'))) {
-    throw new Error("the Node peers run the built packages: run pnpm -r --filter './packages/*' run build first");
-  }
-  return [process.execPath, [join(out, file.replace(/\.ts$/, '.js'))]];
-}
 
 function command(impl: Impl): [string, string[]] {
   if (impl.startsWith('kwatch')) return nodePeer('kwatch.ts'); // 'store' or 'metadata' as 4th argument for the others
   if (impl === 'client-node') return nodePeer('client-node.ts');
-  if (impl.startsWith('node-floor')) return nodePeer('floor.ts'); // 'hold' as 4th argument
+  if (impl.startsWith('node-floor')) return nodePeer('floor.ts'); // 'hold' or 'iterate' as 4th argument
   return peerCommand(impl as BuiltPeer);
 }
 
@@ -92,7 +71,7 @@ export async function runSync(
             String(objects),
             String(updates),
             ...(impl.startsWith('kwatch-') ? [impl.slice('kwatch-'.length)] : []),
-            ...(impl === 'node-floor-hold' ? ['hold'] : []),
+            ...(impl.startsWith('node-floor-') ? [impl.slice('node-floor-'.length)] : []),
           ],
           {
             KUBECONFIG: cp.kubeconfigPath,

@@ -12,6 +12,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { stripTypeScriptTypes } from 'node:module';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { cacheDir } from '@kwatch/testenv';
@@ -20,6 +21,25 @@ const run = promisify(execFile);
 const here = import.meta.dirname;
 
 export type BuiltPeer = 'client-go' | 'controller-runtime' | 'kube-rs' | 'python';
+
+/**
+ * A Node peer (bench/peers/node/<file>) as users run their programs: its types stripped once into
+ * bench/peers/node/dist/ (plain JavaScript, no TypeScript stripping in the measured process), with @kwatch/* resolved to
+ * the built packages (no source condition). `needs`: the package whose build it runs (it must be built first).
+ */
+export function nodePeer(file: string, needs: 'watch-core' | 'controller' = 'watch-core'): [string, string[]] {
+  const dir = join(here, 'node');
+  const out = join(dir, 'dist');
+  mkdirSync(out, { recursive: true });
+  for (const name of [file, 'protocol.ts']) {
+    const js = stripTypeScriptTypes(readFileSync(join(dir, name), 'utf8')).replace(/from '\.\/(\w+)\.ts'/g, "from './$1.js'");
+    writeFileSync(join(out, name.replace(/\.ts$/, '.js')), js);
+  }
+  if (!existsSync(join(here, '..', '..', 'packages', needs, 'dist', 'index.js'))) {
+    throw new Error("the Node peers run the built packages: run pnpm -r --filter './packages/*' run build first");
+  }
+  return [process.execPath, [join(out, file.replace(/\.ts$/, '.js'))]];
+}
 
 /**
  * The command that runs a built peer: [executable, leading args]. `scenario` 'reconcile' picks kube-rs's Controller
