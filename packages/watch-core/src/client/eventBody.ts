@@ -17,6 +17,10 @@ interface Events {
   resume(): unknown;
   destroy(error?: Error): unknown;
   readonly readableEnded?: boolean;
+  readonly readableEncoding?: BufferEncoding | null;
+  readonly errored?: Error | null;
+  readonly destroyed?: boolean;
+  readonly closed?: boolean;
 }
 
 function isEvents(body: object): body is Events {
@@ -39,7 +43,10 @@ function prematureClose(): Error {
  * - The end is decided by whether the body ended (`readableEnded`), not by the order of `close` and `end`: an HTTP/2
  *   stream that ended cleanly is not a premature close.
  * - An error (or a close before the end) is thrown after the bytes that arrived before it; `destroy(reason)` drops
- *   what was not pulled and the pending pull rejects with `reason`.
+ *   what was not pulled and the pending pull rejects with `reason` (also after the end arrived, when bytes were
+ *   dropped). A body that had already failed or closed when wrapped fails its first pull.
+ * - Pulls made side by side settle in the order they were made, each with the bytes of its turn.
+ * - A string chunk (a body with an encoding set) is turned back into the bytes received, in that encoding.
  *
  * A body without those events (a test transport's iterable) is returned as it is.
  *
@@ -54,38 +61,13 @@ export function readByEvents(body: GuardedBody): GuardedBody {
   let chunks: Buffer[] = [];
   let bytes = 0;
   let paused = false;
-  let ended = false;
-  let failure: Error | undefined;
-  let wake: (() => void) | undefined;
-  const notify = (): void => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-  readable.on('data', (chunk) => {
-    if (failure) return;
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    chunks.push(buf);
-    bytes += buf.byteLength;
-    if (bytes >= EVENT_BODY_HIGH_WATER_BYTES && !paused) {
-      paused = true;
-      readable.pause();
-    }
-    notify();
-  });
-  readable.on('end', () => {
-    ended = true;
-    notify();
-  });
-  readable.on('error', (err) => {
-    failure ??= err;
-    notify();
-  });
-  readable.on('close', () => {
-    if (readable.readableEnded) ended = true;
-    else failure ??= prematureClose();
-    notify();
-  });
+  /** The end arrived (and nothing was dropped after it). */
+  let ended = readable.readableEnded === true;
+  /** What the pulls report once the bytes before it are out; `destroy` drops those bytes. */
+  let failure: Error | undefined =
+    readable.errored ?? (!ended && (readable.destroyed || readable.closed) ? prematureClose() : undefined);
+  /** Pulls not settled yet, oldest first: each is served in the order it was made. */
+  const pulls: Array<{ resolve: (r: IteratorResult<Uint8Array>) => void; reject: (err: unknown) => void }> = [];
   const take = (): Buffer => {
     const value = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, bytes);
     chunks = [];
@@ -96,31 +78,59 @@ export function readByEvents(body: GuardedBody): GuardedBody {
     }
     return value;
   };
+  /** Settles the waiting pulls that can be: bytes first, then the end or the failure (for every one left). */
+  const serve = (): void => {
+    while (pulls.length > 0) {
+      if (bytes > 0) (pulls.shift() as (typeof pulls)[number]).resolve({ done: false, value: take() });
+      else if (ended) (pulls.shift() as (typeof pulls)[number]).resolve({ done: true, value: undefined });
+      else if (failure) (pulls.shift() as (typeof pulls)[number]).reject(failure);
+      else return;
+    }
+  };
+  readable.on('data', (chunk) => {
+    if (failure) return;
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, readable.readableEncoding ?? 'utf8') : chunk;
+    if (buf.byteLength === 0) return;
+    chunks.push(buf);
+    bytes += buf.byteLength;
+    if (bytes >= EVENT_BODY_HIGH_WATER_BYTES && !paused) {
+      paused = true;
+      readable.pause();
+    }
+    serve();
+  });
+  readable.on('end', () => {
+    if (!failure) ended = true;
+    serve();
+  });
+  readable.on('error', (err) => {
+    if (!ended) failure ??= err;
+    serve();
+  });
+  readable.on('close', () => {
+    if (readable.readableEnded && !failure) ended = true;
+    else if (!ended) failure ??= prematureClose();
+    serve();
+  });
   const destroy = (error?: Error): void => {
+    if (!ended || bytes > 0) {
+      // Bytes not pulled are dropped: what is left to report is the failure, not an end.
+      ended = false;
+      failure ??= error ?? prematureClose();
+    }
     chunks = [];
     bytes = 0;
-    failure ??= error ?? prematureClose();
     readable.destroy(error);
-    notify();
+    serve();
   };
   return {
     [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
       return {
-        async next(): Promise<IteratorResult<Uint8Array>> {
-          for (;;) {
-            if (bytes > 0) return { done: false, value: take() };
-            if (ended) return { done: true, value: undefined };
-            if (failure) throw failure;
-            await new Promise<void>((resolve) => {
-              const earlier = wake;
-              wake = earlier
-                ? () => {
-                    earlier();
-                    resolve();
-                  }
-                : resolve;
-            });
-          }
+        next(): Promise<IteratorResult<Uint8Array>> {
+          return new Promise((resolve, reject) => {
+            pulls.push({ resolve, reject });
+            serve();
+          });
         },
         async return(): Promise<IteratorResult<Uint8Array>> {
           if (!ended) destroy();
