@@ -25,8 +25,16 @@ describe('every bad option is a typed error naming the option and what was expec
     [{ watchList: 'maybe' }, 'Expected `watchList` to be \'auto\', true or false, got "maybe"'],
     [{ backoff: { initialMs: 0 } }, 'Expected `backoff.initialMs` to be a positive number of milliseconds, got 0'],
     [{ hooks: { connected: 1 } }, 'Expected `hooks.connected` to be a function, got 1'],
+    [{ maxConsecutiveErrors: 0 }, 'Expected `maxConsecutiveErrors` to be a positive number, or Infinity, got 0'],
+    [{ maxConsecutiveErrors: Number.NaN }, 'Expected `maxConsecutiveErrors` to be a positive number, or Infinity, got NaN'],
+    [{ maxConsecutiveErrors: '3' }, 'Expected `maxConsecutiveErrors` to be a positive number, or Infinity, got "3"'],
   ])('%o', (options, expected) => {
     expect(message(() => new Watcher(Pod, options as never))).toBe(expected);
+  });
+
+  it('takes maxConsecutiveErrors: Infinity, its own default ("never give up"), as given', () => {
+    expect(() => new Watcher(Pod, { maxConsecutiveErrors: Number.POSITIVE_INFINITY })).not.toThrow();
+    expect(() => new Watcher(Pod, { maxConsecutiveErrors: 3 })).not.toThrow();
   });
 
   it('checks stream options too', () => {

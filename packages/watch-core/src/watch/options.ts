@@ -199,12 +199,8 @@ export const WatcherOptionsShape = {
       resetAfterMs: opt(positiveMs),
     }),
   ),
-  maxConsecutiveErrors: opt(
-    numberRule(
-      (v) => v > 0,
-      (z) => z.number({ error: 'a positive number' }).positive({ error: 'a positive number' }),
-    ),
-  ),
+  // Infinity (the default, "never give up") may be given too: not a finite-number rule.
+  maxConsecutiveErrors: opt(customRule((v) => typeof v === 'number' && v > 0, 'a positive number, or Infinity')),
   maxLineBytes: opt(positiveInt),
   pageSize: opt(positiveInt),
   watchList: opt(oneOfRule(['auto'], true, "'auto', true or false")),
