@@ -51,9 +51,7 @@ const OldWatcher = z.strictObject({
     })
     .optional(),
   // Changed on purpose: Infinity, the default, may be given too (the number schema refused it).
-  maxConsecutiveErrors: z
-    .custom((v) => typeof v === 'number' && v > 0, 'a positive number, or Infinity')
-    .optional(),
+  maxConsecutiveErrors: z.custom((v) => typeof v === 'number' && v > 0, 'a positive number, or Infinity').optional(),
   maxLineBytes: positiveInt.optional(),
   pageSize: positiveInt.optional(),
   watchList: z.union([z.literal('auto'), z.boolean()], { error: "'auto', true or false" }).optional(),
