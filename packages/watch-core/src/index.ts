@@ -9,6 +9,7 @@ export {
   type KubeRequest,
   kubeConfigTransport,
   loadDefaultKubeConfig,
+  proxyFromEnvironment,
   type ReadKubeconfigOptions,
   readKubeconfig,
 } from './client/index.ts';

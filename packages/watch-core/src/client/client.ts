@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici';
 import { apiErrorFrom, ConfigError, KwatchError, TransportError } from '../internal/index.ts';
 import { clientNodeCredentials } from './clientNodeCredentials.ts';
 import type { Credentials, Prepared } from './credentials.ts';
+import { withEnvironmentProxy } from './envProxy.ts';
 import { readByEvents } from './eventBody.ts';
 import { defaultCredentials, type Kubeconfig, kubeconfigCredentials } from './kubeconfigCredentials.ts';
 import type { Http2Health, Response } from './nativeHttp.ts';
@@ -324,7 +325,8 @@ async function sendVia(
   url: string,
   o: { method: string; headers: Record<string, string>; body: string | undefined; signal: AbortSignal },
 ): Promise<Response> {
-  const { endpoint } = prepared;
+  // No proxy-url in the kubeconfig: the one HTTPS_PROXY / HTTP_PROXY name unless NO_PROXY exempts the server (kubectl's rule).
+  const endpoint = withEnvironmentProxy(prepared.endpoint);
   if (endpoint && (!endpoint.proxyUrl || (isTunnelProxy(endpoint.proxyUrl) && endpoint.server.startsWith('https:')))) {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(o.headers)) headers[k.toLowerCase()] = v;
