@@ -1,4 +1,4 @@
-// The proxy the environment names for a server (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), by Go's rules as kubectl reads them.
+// The proxy the environment names for a server (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), by Go's rules, as kubectl.
 import { BlockList, isIP } from 'node:net';
 import type { Endpoint } from './endpoint.ts';
 
