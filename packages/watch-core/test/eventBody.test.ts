@@ -1,4 +1,6 @@
 // The event-driven body reader: what arrived between pulls comes as one chunk, bounded, ended by what the body did.
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -91,6 +93,40 @@ describe('readByEvents', () => {
     await it2.return?.();
     expect(other.destroyed).toBe(true);
     await expect(waiting).rejects.toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' });
+  });
+
+  it('an HTTP/2 stream ended by a cut connection is a NETWORK_ERROR after its bytes; one the server ended is done', async () => {
+    const server = http2.createServer();
+    server.on('stream', (stream, headers) => {
+      stream.respond({ ':status': 200 });
+      stream.write('line1\nline2\n');
+      if (headers[':path'] === '/clean') stream.end('line3\n');
+      else setTimeout(() => stream.session?.destroy(), 30); // the connection goes: Node ends the client's stream
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const read = async (path: string) => {
+      const session = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      session.on('error', () => {});
+      const it = readByEvents(session.request({ ':path': path }))[Symbol.asyncIterator]();
+      let got = '';
+      try {
+        for (;;) {
+          const r = await it.next();
+          if (r.done) return { got, end: 'done' };
+          got += text(r.value);
+        }
+      } catch (err) {
+        return { got, end: (err as { code?: string }).code };
+      } finally {
+        session.destroy();
+      }
+    };
+    try {
+      expect(await read('/clean')).toEqual({ got: 'line1\nline2\nline3\n', end: 'done' });
+      expect(await read('/cut')).toEqual({ got: 'line1\nline2\n', end: 'NETWORK_ERROR' });
+    } finally {
+      server.close();
+    }
   });
 
   it('returns a body without stream events as it is', () => {

@@ -1,4 +1,5 @@
 // A response body read by its events: each pull hands out, as one chunk, every byte that arrived since the last.
+import { TransportError } from '../internal/index.ts';
 
 /** A response body: pulled, and destroyed to end it. */
 export interface GuardedBody extends AsyncIterable<Uint8Array> {
@@ -17,6 +18,8 @@ interface Events {
   resume(): unknown;
   destroy(error?: Error): unknown;
   readonly readableEnded?: boolean;
+  /** An HTTP/2 stream's RST_STREAM code: 0 when it ended cleanly. */
+  readonly rstCode?: number;
   readonly readableEncoding?: BufferEncoding | null;
   readonly errored?: Error | null;
   readonly destroyed?: boolean;
@@ -26,6 +29,19 @@ interface Events {
 function isEvents(body: object): body is Events {
   const b = body as Partial<Events>;
   return typeof b.on === 'function' && typeof b.pause === 'function' && typeof b.resume === 'function';
+}
+
+/** Whether an HTTP/2 stream was reset (its connection cut: Node then ends it as if cleanly, with a non-zero code). */
+function wasReset(body: Events): boolean {
+  return typeof body.rstCode === 'number' && body.rstCode !== 0;
+}
+
+/** The error of an HTTP/2 stream that ended because it was reset, not because the server finished the response. */
+function resetError(code: number): Error {
+  return new TransportError(
+    'NETWORK_ERROR',
+    `The connection was cut before the response ended (HTTP/2 stream reset with code ${code})`,
+  );
 }
 
 /** The error of a body closed before its end arrived (Node's own code for it). */
@@ -41,7 +57,9 @@ function prematureClose(): Error {
  *
  * - Backpressure: past {@link EVENT_BODY_HIGH_WATER_BYTES} not pulled, the body is paused until the next pull.
  * - The end is decided by whether the body ended (`readableEnded`), not by the order of `close` and `end`: an HTTP/2
- *   stream that ended cleanly is not a premature close.
+ *   stream that ended cleanly is not a premature close. An HTTP/2 stream that Node ended because its connection was
+ *   cut (reset code non-zero) is a `TransportError` `NETWORK_ERROR`, not an end: a watch with `quitOnTimeout` does not
+ *   take a cut for the server's timeout.
  * - An error (or a close before the end) is thrown after the bytes that arrived before it; `destroy(reason)` drops
  *   what was not pulled and the pending pull rejects with `reason` (also after the end arrived, when bytes were
  *   dropped). A body that had already failed or closed when wrapped fails its first pull.
@@ -62,10 +80,15 @@ export function readByEvents(body: GuardedBody): GuardedBody {
   let bytes = 0;
   let paused = false;
   /** The end arrived (and nothing was dropped after it). */
-  let ended = readable.readableEnded === true;
+  let ended = readable.readableEnded === true && !wasReset(readable);
   /** What the pulls report once the bytes before it are out; `destroy` drops those bytes. */
   let failure: Error | undefined =
-    readable.errored ?? (!ended && (readable.destroyed || readable.closed) ? prematureClose() : undefined);
+    readable.errored ??
+    (wasReset(readable)
+      ? resetError(readable.rstCode as number)
+      : !ended && (readable.destroyed || readable.closed)
+        ? prematureClose()
+        : undefined);
   /** Pulls not settled yet, oldest first: each is served in the order it was made. */
   const pulls: Array<{ resolve: (r: IteratorResult<Uint8Array>) => void; reject: (err: unknown) => void }> = [];
   const take = (): Buffer => {
@@ -100,7 +123,9 @@ export function readByEvents(body: GuardedBody): GuardedBody {
     serve();
   });
   readable.on('end', () => {
-    if (!failure) ended = true;
+    // A cut HTTP/2 connection ends its streams as if cleanly, but with a reset code: a failure, not the end.
+    if (wasReset(readable)) failure ??= resetError(readable.rstCode as number);
+    else if (!failure) ended = true;
     serve();
   });
   readable.on('error', (err) => {
@@ -108,7 +133,7 @@ export function readByEvents(body: GuardedBody): GuardedBody {
     serve();
   });
   readable.on('close', () => {
-    if (readable.readableEnded && !failure) ended = true;
+    if (readable.readableEnded && !failure && !wasReset(readable)) ended = true;
     else if (!ended) failure ??= prematureClose();
     serve();
   });
