@@ -100,4 +100,29 @@ describe('Controller stop', () => {
     await until('good reconciled after the throwing onError', () => seen.includes('good'), 2000).finally(() => stop.abort());
     await done;
   });
+
+  it('a reconcile ended by the stop (it honours its signal) is no failure: no onError, run() resolves', async () => {
+    const fake = new FakeInformers();
+    fake.set('web', 'a');
+    fake.set('web', 'b');
+    const errors: Array<[unknown, string]> = [];
+    let running = 0;
+    const controller = new Controller(ConfigMap, {
+      informers: fake.factory,
+      concurrency: 2,
+      onError: (error, key) => errors.push([error, key]),
+      reconcile: ({ signal }) =>
+        new Promise<undefined>((_, reject) => {
+          running += 1;
+          // As a reconcile should: it gives up when told to, with the signal's reason.
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        }),
+    });
+    const stop = new AbortController();
+    const done = controller.run({ signal: stop.signal, drainTimeoutMs: 2000 });
+    await until('both reconciles running', () => running === 2);
+    stop.abort(new Error('shutting down'));
+    await done;
+    expect(errors).toEqual([]);
+  });
 });

@@ -181,7 +181,11 @@ export interface ControllerOptions<T> {
    * Default: none.
    */
   readonly metrics?: { readonly meter: MetricsOptions['meter'] };
-  /** Told of every failed reconcile (after it is requeued, or not for a {@link TerminalError}). Default: none. */
+  /**
+   * Told of every failed reconcile (after it is requeued, or not for a {@link TerminalError}). A reconcile ended by
+   * the controller's stop or by its key moving to another replica's shard is not a failure: not told, not counted in
+   * the error metrics, not requeued. Default: none.
+   */
   readonly onError?: (error: unknown, key: string) => void;
   /**
    * Read-your-writes: a key's reconcile does not start before the shared caches hold what the key's previous
@@ -615,7 +619,8 @@ export class Controller<K extends KubernetesKind> {
       this.#reconciles += 1;
       const current = key;
       const startedAt = Date.now();
-      let outcome: 'success' | 'error' | 'requeue_after' = 'success';
+      /** `ended`: stopped by the controller's stop or by its key moving to another replica — not a failure. */
+      let outcome: 'success' | 'error' | 'requeue_after' | 'ended' = 'success';
       // The key stays running until the call settles, even past a timeout: never two reconciles of one key at once.
       // Each write's object is watched for its deletion from the moment it is made (see #deletions).
       const client = new ReconcileClient(kube, (w) => this.#retain(w));
@@ -650,15 +655,23 @@ export class Controller<K extends KubernetesKind> {
             outcome = 'requeue_after';
           }
         } catch (error) {
-          outcome = 'error';
-          this.#failures += 1;
-          if (error instanceof TerminalError) queue.forget(current);
-          else queue.addRateLimited(current);
-          this.#reportError(error, current);
+          const reason: unknown = run.signal.reason;
+          if (run.signal.aborted && (stopped.aborted || (reason instanceof KwatchError && reason.code === 'RESHARDED'))) {
+            // Ended from outside (the controller stopping, the key moving away): not the reconcile's failure, so no
+            // onError, no error metric, no backoff. A stopping queue takes no key; a moved key is another's now.
+            outcome = 'ended';
+            queue.forget(current);
+          } else {
+            outcome = 'error';
+            this.#failures += 1;
+            if (error instanceof TerminalError) queue.forget(current);
+            else queue.addRateLimited(current);
+            this.#reportError(error, current);
+          }
         } finally {
           stopped.removeEventListener('abort', onStop);
           if (this.#runs.get(current) === run) this.#runs.delete(current);
-          this.#metrics?.reconciled(outcome, Date.now() - startedAt);
+          if (outcome !== 'ended') this.#metrics?.reconciled(outcome, Date.now() - startedAt);
           // What this run wrote to objects of the watched kind: the key's next run waits until the cache holds it.
           // (Of a watched kind, in a namespace its cache covers; writes elsewhere are not read from a cache.)
           const writes = client.writes.filter((w) => {
