@@ -218,16 +218,8 @@ export class Machine<T> {
     return q;
   }
 
-  /**
-   * Moves from `state` to the next, with the entries produced on the way. Throws only in `fatal`. A watch's read (the
-   * hot path: one per chunk received) goes straight to {@link Machine.#read}, with no async frame in between.
-   */
-  step(state: State): Promise<[Entry<T>[], State]> {
-    if (state.kind === 'watch' && !this.#resharded && !this.#c.signal.aborted) return this.#read(state);
-    return this.#stepOther(state);
-  }
-
-  async #stepOther(state: State): Promise<[Entry<T>[], State]> {
+  /** Moves from `state` to the next, with the entries produced on the way. Throws only in `fatal`. */
+  async step(state: State): Promise<[Entry<T>[], State]> {
     if (this.#c.signal.aborted && state.kind !== 'done') return [[], this.#stopped(state)];
     if (this.#resharded) {
       this.#resharded = false;
@@ -242,7 +234,7 @@ export class Machine<T> {
       case 'connect':
         return this.#guard(state, () => this.#connect(state));
       case 'watch':
-        return this.#read(state);
+        return this.#guard(state, () => this.#read(state));
       case 'backoff': {
         const slept = await sleep(state.delayMs, this.#c.signal, this.#c.clock);
         return [[], slept ? state.next : this.#stopped(state)];
@@ -445,25 +437,18 @@ export class Machine<T> {
     return [hook ? [this.#entry(undefined, hook)] : [], next];
   }
 
-  /** One chunk of a watch: its complete lines handled; a failure (the read's, a line's) decided by {@link Machine.#fail}. */
   async #read(state: Extract<State, { kind: 'watch' }>): Promise<[Entry<T>[], State]> {
     let next: IteratorResult<Uint8Array>;
     state.idle.wait();
     try {
       next = await state.iterator.next();
-    } catch (err) {
-      return this.#fail(err, state, []);
     } finally {
       state.idle.arrived();
     }
     if (next.done) {
-      try {
-        state.splitter.end(); // throws if the stream ended mid-line
-        this.release(state);
-        return this.#ended(state);
-      } catch (err) {
-        return this.#fail(err, state, []);
-      }
+      state.splitter.end(); // throws if the stream ended mid-line
+      this.release(state);
+      return this.#ended(state);
     }
     const entries: Entry<T>[] = [];
     const before = state.got;
