@@ -8,6 +8,7 @@ import type * as Net from 'node:net';
 import type * as Tls from 'node:tls';
 import { DEFAULTS, TransportError } from '../internal/index.ts';
 import type { Endpoint } from './endpoint.ts';
+import { readByEvents } from './eventBody.ts';
 import { isTunnelProxy, openTunnel } from './proxyTunnel.ts';
 import { clampWatch, guardReadIdle } from './readIdle.ts';
 
@@ -20,7 +21,10 @@ const https = require('node:https') as typeof Https;
 const { isIP } = require('node:net') as typeof Net;
 const tls = require('node:tls') as typeof Tls;
 
-/** A response whose headers arrived; `body` is pulled (backpressure) and must be consumed or destroyed. */
+/**
+ * A response whose headers arrived; `body` is pulled (backpressure) and must be consumed or destroyed. Every body is
+ * read by its events ({@link readByEvents}): each pull hands out what arrived since the last.
+ */
 export interface Response {
   readonly statusCode: number;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
@@ -375,7 +379,8 @@ function viaHttp2(session: Session, url: URL, o: Outgoing): Promise<Response> {
     stream.once('response', (headers) => {
       done();
       const { ':status': status, ...rest } = headers;
-      resolve({ statusCode: Number(status), headers: rest as Response['headers'], body: stream });
+      // Read by its events (eventBody.ts): a clean end told from a cut by whether it ended, not by event order.
+      resolve({ statusCode: Number(status), headers: rest as Response['headers'], body: readByEvents(stream) });
     });
     if (o.body !== undefined) stream.end(o.body);
   });
