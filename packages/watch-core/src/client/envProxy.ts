@@ -134,12 +134,10 @@ export function proxyFromEnvironment(server: string, env: Env = process.env): st
   return useProxy(host, port, parseNoProxy(first(env, 'NO_PROXY', 'no_proxy'))) ? proxyUrlOf(proxy) : undefined;
 }
 
-/** Recent answers of {@link withEnvironmentProxy}, by server and environment (the environment may change). */
-const recent = new Map<string, string | undefined>();
-
 /**
  * `endpoint` with the proxy the environment names for its server ({@link proxyFromEnvironment}) when it has no
- * `proxy-url` of its own (the kubeconfig's wins, as in kubectl); as it is otherwise.
+ * `proxy-url` of its own (the kubeconfig's wins, as in kubectl); as it is otherwise. Read at each request, as the
+ * environment may change (a few microseconds: one URL parse, and NO_PROXY's list only when a proxy is named).
  *
  * @example
  * ```ts
@@ -148,14 +146,6 @@ const recent = new Map<string, string | undefined>();
  */
 export function withEnvironmentProxy(endpoint: Endpoint | undefined, env: Env = process.env): Endpoint | undefined {
   if (!endpoint || endpoint.proxyUrl) return endpoint;
-  const vars = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'].map((n) => env[n] ?? '');
-  if (vars.every((v) => v === '')) return endpoint;
-  const key = `${endpoint.server}\0${vars.join('\0')}`;
-  let proxyUrl = recent.get(key);
-  if (proxyUrl === undefined && !recent.has(key)) {
-    proxyUrl = proxyFromEnvironment(endpoint.server, env);
-    if (recent.size >= 64) recent.clear();
-    recent.set(key, proxyUrl);
-  }
+  const proxyUrl = proxyFromEnvironment(endpoint.server, env);
   return proxyUrl ? { ...endpoint, proxyUrl } : endpoint;
 }
