@@ -103,11 +103,11 @@ export function readByEvents(body: GuardedBody): GuardedBody {
   };
   /** Settles the waiting pulls that can be: bytes first, then the end or the failure (for every one left). */
   const serve = (): void => {
-    while (pulls.length > 0) {
-      if (bytes > 0) (pulls.shift() as (typeof pulls)[number]).resolve({ done: false, value: take() });
-      else if (ended) (pulls.shift() as (typeof pulls)[number]).resolve({ done: true, value: undefined });
-      else if (failure) (pulls.shift() as (typeof pulls)[number]).reject(failure);
-      else return;
+    for (let pull = pulls[0]; pull && (bytes > 0 || ended || failure); pull = pulls[0]) {
+      pulls.shift();
+      if (bytes > 0) pull.resolve({ done: false, value: take() });
+      else if (ended) pull.resolve({ done: true, value: undefined });
+      else pull.reject(failure);
     }
   };
   readable.on('data', (chunk) => {
