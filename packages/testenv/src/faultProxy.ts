@@ -343,6 +343,16 @@ export class TcpFaultProxy {
     return this.#relays.size;
   }
 
+  /** Closes every connection open now (a cut: the peers see their sockets end); returns how many. */
+  cut(): number {
+    const n = this.#relays.size;
+    for (const r of this.#relays) {
+      r.client.destroy();
+      r.upstream.destroy();
+    }
+    return n;
+  }
+
   /** Closes every connection and the relay. */
   async stop(): Promise<void> {
     for (const r of this.#relays) {
