@@ -23,7 +23,6 @@ interface Events {
   readonly readableEncoding?: BufferEncoding | null;
   readonly errored?: Error | null;
   readonly destroyed?: boolean;
-  readonly closed?: boolean;
 }
 
 function isEvents(body: object): body is Events {
@@ -86,7 +85,9 @@ export function readByEvents(body: GuardedBody): GuardedBody {
     readable.errored ??
     (wasReset(readable)
       ? resetError(readable.rstCode as number)
-      : !ended && (readable.destroyed || readable.closed)
+      : // Destroyed: its unread bytes are gone. Not `closed`: an HTTP/2 stream is `closed` once its frames are all in,
+        // often before its 'response' is handled, with every byte still to be read.
+        !ended && readable.destroyed
         ? prematureClose()
         : undefined);
   /** Pulls not settled yet, oldest first: each is served in the order it was made. */
