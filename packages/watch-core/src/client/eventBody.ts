@@ -61,7 +61,7 @@ function prematureClose(): Error {
  *   take a cut for the server's timeout.
  * - An error (or a close before the end) is thrown after the bytes that arrived before it; `destroy(reason)` drops
  *   what was not pulled and the pending pull rejects with `reason` (also after the end arrived, when bytes were
- *   dropped). A body that had already failed or closed when wrapped fails its first pull.
+ *   dropped). A body already failed or destroyed when wrapped fails its first pull.
  * - Pulls made side by side settle in the order they were made, each with the bytes of its turn.
  * - A string chunk (a body with an encoding set) is turned back into the bytes received, in that encoding.
  *
